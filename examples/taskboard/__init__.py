@@ -1,0 +1,39 @@
+"""Taskboard: a small team task board built on flask-toolkit.
+
+Run it with ``python3 dev.py demo`` from the repository root, or
+``flask --app examples.taskboard run``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import Flask
+from flask import render_template
+
+from .models import toolkit
+
+
+def create_app(
+    config: t.Mapping[str, t.Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
+    """Build the demo app. With no config it uses SQLite in the instance folder."""
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.from_mapping(SECRET_KEY="dev: change me in production")
+    if config:
+        app.config.from_mapping(config)
+    toolkit.init_app(app)
+
+    from .api import api
+
+    app.register_blueprint(api)
+
+    @app.get("/")
+    def index() -> str:
+        return render_template("index.html")
+
+    with app.app_context():
+        # The demo creates its tables on start so it runs with zero set-up; a real
+        # app would run the toolkit's CLI or its migrations instead.
+        toolkit.db.create_all()
+    return app

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from flask_toolkit import Toolkit
+
+pytest_plugins = ["tests._servers"]
+
+
+@pytest.fixture
+def toolkit() -> Toolkit:
+    """A fresh, unregistered toolkit."""
+    return Toolkit()
+
+
+@pytest.fixture
+def app(tmp_path: Path, toolkit: Toolkit) -> t.Iterator[Flask]:
+    """An app on SQLite in a temporary instance folder, with the toolkit registered.
+
+    pytest-flask's ``client`` fixture uses this app.
+    """
+    app = Flask("test_app", instance_path=str(tmp_path / "instance"))
+    app.config.update(TESTING=True, SECRET_KEY="test secret")
+    toolkit.init_app(app)
+    with app.app_context():
+        yield app
+    toolkit.db.get_engine(app).dispose()

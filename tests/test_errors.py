@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Blueprint
+from flask import Flask
+from flask import abort
+from flask.testing import FlaskClient
+
+from flask_toolkit import APIError
+from flask_toolkit import Toolkit
+from flask_toolkit import api_blueprint
+
+STATUSES = [400, 401, 403, 404, 405, 409, 413, 415, 422, 500]
+
+
+@pytest.fixture
+def app(tmp_path: object) -> Flask:
+    app = Flask("errors", instance_path=f"{tmp_path}/instance")
+    app.config.update(TESTING=True, PROPAGATE_EXCEPTIONS=False)
+    toolkit = Toolkit(app)
+
+    api = api_blueprint(Blueprint("api", __name__, url_prefix="/v1"))
+    pages = Blueprint("pages", __name__, url_prefix="/pages")
+
+    for bp in (api, pages):
+
+        @bp.route("/abort/<int:status>", methods=["GET", "POST"])
+        def do_abort(status: int) -> str:
+            if status == 500:
+                raise ValueError("secret database password in this text")
+            abort(status)
+
+        @bp.get("/only-get")
+        def only_get() -> str:
+            return "ok"
+
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+
+    @app.get("/api/conflict")
+    def conflict() -> str:
+        raise APIError(409, "A task with this title already exists.")
+
+    @app.get("/api/fields")
+    def fields() -> str:
+        raise APIError(400, {"title": ["This field is required."]})
+
+    yield app
+    toolkit.db.get_engine(app).dispose()
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_api_routes_answer_in_envelope(client: FlaskClient, status: int) -> None:
+    response = client.get(f"/v1/abort/{status}")
+    assert response.status_code == status
+    assert response.is_json
+    assert response.json["code"] == -1
+    assert isinstance(response.json["msg"], str) and response.json["msg"]
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_html_routes_keep_flask_pages(client: FlaskClient, status: int) -> None:
+    response = client.get(f"/pages/abort/{status}", headers={"Accept": "text/html"})
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert b"<title>" in response.data
+
+
+def test_unknown_api_path_is_json_404(client: FlaskClient) -> None:
+    response = client.get("/api/no/such/thing")
+    assert response.status_code == 404
+    assert response.json == {
+        "code": -1,
+        "msg": response.json["msg"],
+    }
+    assert "not found" in response.json["msg"].lower()
+
+
+def test_unknown_html_path_is_html_404(client: FlaskClient) -> None:
+    response = client.get("/nothing-here", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+def test_json_accept_header_gets_envelope_anywhere(client: FlaskClient) -> None:
+    response = client.get("/nothing-here", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.json["code"] == -1
+
+
+def test_405_keeps_allow_header(client: FlaskClient) -> None:
+    response = client.post("/v1/only-get")
+    assert response.status_code == 405
+    assert response.json["code"] == -1
+    assert "GET" in response.headers["Allow"]
+
+
+def test_413_from_max_content_length(app: Flask, client: FlaskClient) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/api/upload")
+    def upload() -> str:
+        return str(len(app.json.dumps(__import__("flask").request.get_json())))
+
+    response = client.post("/api/upload", json={"data": "x" * 100})
+    assert response.status_code == 413
+    assert response.json["code"] == -1
+
+
+def test_api_error_message_reaches_client(client: FlaskClient) -> None:
+    response = client.get("/api/conflict")
+    assert response.status_code == 409
+    assert response.json == {
+        "code": -1,
+        "msg": "A task with this title already exists.",
+    }
+    response = client.get("/api/fields")
+    assert response.json == {"code": -1, "msg": {"title": ["This field is required."]}}
+
+
+def test_500_is_logged_and_does_not_leak(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/v1/abort/500")
+    assert response.status_code == 500
+    assert "secret" not in response.get_data(as_text=True)
+    assert response.json["code"] == -1
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.exc_info is not None and record.exc_info[0] is ValueError
+
+
+def test_formatter_is_configurable(app: Flask, client: FlaskClient) -> None:
+    app.config["TOOLKIT_ERROR_FORMATTER"] = lambda status, msg: {
+        "error": {"status": status, "message": msg}
+    }
+    response = client.get("/v1/abort/404")
+    assert response.json["error"]["status"] == 404
+
+
+@pytest.mark.parametrize(("mode", "is_json"), [(True, True), (False, False)])
+def test_json_errors_switch(
+    app: Flask, client: FlaskClient, mode: bool, is_json: bool
+) -> None:
+    app.config["TOOLKIT_JSON_ERRORS"] = mode
+    response = client.get("/pages/abort/404", headers={"Accept": "text/html"})
+    assert response.is_json is is_json
+    response = client.get("/v1/abort/404")
+    assert response.is_json is is_json
+
+
+def test_app_specific_handler_wins(app: Flask, client: FlaskClient) -> None:
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return "custom", 404
+
+    assert client.get("/v1/abort/404").data == b"custom"
