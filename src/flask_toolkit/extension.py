@@ -56,12 +56,14 @@ class Toolkit:
         app: Flask | None = None,
         *,
         metadata: t.Any = None,
+        model_class: t.Any = None,
         engine_options: dict[str, t.Any] | None = None,
         session_options: dict[str, t.Any] | None = None,
     ) -> None:
         #: The database helper: ``db.Model``, ``db.session``, ``db.session_scope()``.
         self.db = Database(
             metadata=metadata,
+            model_class=model_class,
             engine_options=engine_options,
             session_options=session_options,
         )

@@ -1,4 +1,17 @@
-"""The database helper, ``toolkit.db``: engine from config, model base, sessions."""
+"""The database helper, ``toolkit.db``: engine from config, model base, sessions.
+
+Configuration is Flask-SQLAlchemy's, so moving an app over changes nothing:
+
+``SQLALCHEMY_DATABASE_URI``
+    Default: SQLite file ``toolkit.sqlite`` in the app's instance folder. A relative
+    SQLite path is relative to the instance folder, as in Flask-SQLAlchemy.
+``SQLALCHEMY_ENGINE_OPTIONS``
+    Passed to :func:`sqlalchemy.create_engine` (``pool_size``, ``max_overflow``,
+    ``pool_timeout``, ``pool_recycle``, ``pool_pre_ping`` ...), over the defaults:
+    ``pool_pre_ping=True``, and for MySQL / MariaDB the ``utf8mb4`` charset.
+``SQLALCHEMY_ECHO``
+    When set, the engine's ``echo``.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +26,10 @@ from flask import g
 from werkzeug.local import LocalProxy
 
 from . import config
+from . import db_errors
+from . import lifecycle
+from . import pagination
+from .session import SessionScope
 
 config.register_defaults(
     {
@@ -22,16 +39,21 @@ config.register_defaults(
 )
 
 _SESSION_KEY = "_toolkit_session"
+_T = t.TypeVar("_T")
 
 
 class Model(sa_orm.MappedAsDataclass, sa_orm.DeclarativeBase):
     """Default base for ``db.Model``: SQLAlchemy 2.x dataclass models.
 
     Subclass it for typed models; ``db.Model`` is a subclass of it bound to the
-    database's :class:`~sqlalchemy.MetaData`.
+    database's :class:`~sqlalchemy.MetaData`. Server-generated values
+    (``server_default``, ``onupdate``) are fetched right after each flush
+    (``eager_defaults``), so they can be read once the session is closed; a model that
+    sets its own ``__mapper_args__`` should keep ``"eager_defaults": True`` in them.
     """
 
     __abstract__ = True
+    __mapper_args__ = {"eager_defaults": True}
 
 
 @dataclasses.dataclass
@@ -43,8 +65,11 @@ class _DBState:
 class Database:
     """SQLAlchemy 2.x integration for one or more Flask apps.
 
-    :param metadata: the :class:`~sqlalchemy.MetaData` for ``Model``; a new one by default.
-    :param engine_options: defaults merged under the app's ``SQLALCHEMY_ENGINE_OPTIONS``.
+    :param metadata: the :class:`~sqlalchemy.MetaData` for ``Model``; default a new one.
+    :param model_class: your own declarative base, e.g.
+        ``class Base(MappedAsDataclass, DeclarativeBase)``, to use as ``db.Model`` so
+        models subclassing it type-check; its metadata becomes ``db.metadata``.
+    :param engine_options: defaults, merged under ``SQLALCHEMY_ENGINE_OPTIONS``.
     :param session_options: extra arguments to :class:`~sqlalchemy.orm.sessionmaker`.
     """
 
@@ -52,40 +77,67 @@ class Database:
         self,
         *,
         metadata: sa.MetaData | None = None,
+        model_class: type[sa_orm.DeclarativeBase] | None = None,
         engine_options: dict[str, t.Any] | None = None,
         session_options: dict[str, t.Any] | None = None,
     ) -> None:
-        self.metadata = metadata if metadata is not None else sa.MetaData()
         self._engine_options = dict(engine_options or {})
-        self._session_options = dict(session_options or {})
+        self._session_options = {"expire_on_commit": False, **(session_options or {})}
         #: Declarative dataclass base for this database's models.
-        self.Model: type[Model] = type(
-            "Model", (Model,), {"__abstract__": True, "metadata": self.metadata}
-        )
+        self.Model: type[t.Any]
+        if model_class is not None:
+            if not (
+                isinstance(model_class, type)
+                and issubclass(model_class, sa_orm.DeclarativeBase)
+            ):
+                raise TypeError(
+                    "model_class must be a subclass of sqlalchemy.orm.DeclarativeBase,"
+                    " e.g. 'class Base(MappedAsDataclass, DeclarativeBase): pass'."
+                )
+            if metadata is not None and metadata is not model_class.metadata:
+                raise ValueError(
+                    "Pass either metadata or model_class, not both: the metadata of"
+                    " model_class is the one used."
+                )
+            self.Model = model_class
+            self.metadata: sa.MetaData = model_class.metadata
+        else:
+            self.metadata = metadata if metadata is not None else sa.MetaData()
+            # Listing DeclarativeBase again makes this a new declarative base with a
+            # registry of its own, so two databases may each have a model "Task".
+            self.Model = type(
+                "Model",
+                (Model, sa_orm.DeclarativeBase),
+                {
+                    "metadata": self.metadata,
+                    "registry": sa_orm.registry(metadata=self.metadata),
+                },
+            )
         #: The session for the current app context; closed when the context ends.
         self.session: sa_orm.Session = t.cast(
             sa_orm.Session, LocalProxy(self.get_session)
         )
 
     def init_app(self, app: Flask) -> None:
-        """Create the app's engine and register the session teardown.
+        """Create the app's engine, register the session teardown and error handlers.
 
         Nothing is written to the database here: creating databases and tables is an
-        explicit step (see the CLI).
+        explicit step (see :meth:`create_database`, :meth:`create_all` and the CLI).
         """
         from .extension import get_state
 
         options = self._engine_options_for(app)
         uri = options.pop("url")
         engine = sa.create_engine(uri, **options)
-        factory = sa_orm.sessionmaker(
-            bind=engine, expire_on_commit=False, **self._session_options
-        )
+        factory = sa_orm.sessionmaker(bind=engine, **self._session_options)
         get_state(app).components["db"] = _DBState(engine, factory)
         app.teardown_appcontext(self._teardown_session)
+        db_errors.init_app(app)
 
     def _engine_options_for(self, app: Flask) -> dict[str, t.Any]:
         options: dict[str, t.Any] = {"pool_pre_ping": True}
+        if app.config.get("SQLALCHEMY_ECHO") is not None:
+            options["echo"] = app.config["SQLALCHEMY_ECHO"]
         options.update(self._engine_options)
         options.update(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -93,8 +145,11 @@ class Database:
             os.makedirs(app.instance_path, exist_ok=True)
             uri = "sqlite:///" + os.path.join(app.instance_path, "toolkit.sqlite")
         url = sa.make_url(uri)
-        if url.get_backend_name() in {"mysql", "mariadb"} and "charset" not in url.query:
+        backend = url.get_backend_name()
+        if backend in {"mysql", "mariadb"} and "charset" not in url.query:
             url = url.update_query_dict({"charset": "utf8mb4"})
+        if backend == "sqlite":
+            url = _sqlite_in_instance_folder(url, app)
         options["url"] = url
         return options
 
@@ -113,7 +168,11 @@ class Database:
         return self._state(app).engine
 
     def get_session(self) -> sa_orm.Session:
-        """Return the current app context's session, creating it on first use."""
+        """Return the current app context's session, creating it on first use.
+
+        It is closed (and so rolled back if not committed) when the app context ends;
+        nothing is ever committed for you.
+        """
         session = g.get(_SESSION_KEY)
         if session is None:
             session = self._state().sessionmaker()
@@ -125,10 +184,104 @@ class Database:
         if session is not None:
             session.close()
 
-    def create_all(self) -> None:
-        """Create every table of ``Model`` that does not exist yet, on the current app."""
-        self.metadata.create_all(self.engine)
+    def session_scope(self, *, commit: bool = True) -> SessionScope:
+        """A unit of work: commit on success, roll back and re-raise the original error.
 
-    def drop_all(self) -> None:
-        """Drop every table of ``Model``, on the current app."""
-        self.metadata.drop_all(self.engine)
+        .. code-block:: python
+
+            with db.session_scope() as session:
+                session.add(Task(title="Write docs"))
+            # committed and closed here; an exception would have been rolled back and
+            # re-raised unchanged
+
+        The outermost scope uses a session of its own; a scope inside another one joins
+        it with a ``SAVEPOINT``; ``commit=False`` keeps nothing the block wrote. See
+        :mod:`flask_toolkit.session` for the exact rules.
+
+        :param commit: commit when the block succeeds (``False``: roll back).
+        """
+        return SessionScope(self._state().sessionmaker, commit=commit)
+
+    def paginate(
+        self,
+        select: sa.Select[t.Any],
+        *,
+        page: int | None = None,
+        per_page: int | None = None,
+        max_per_page: int | None = None,
+        count: bool = True,
+    ) -> pagination.Pagination[t.Any]:
+        """Run one page of ``select`` on :attr:`session`.
+
+        :param select: a ``select()`` of one entity, with its ``order_by``.
+        :param page: the page number from 1; default ``?page=``, else 1.
+        :param per_page: items per page; default ``?per_page=``, else
+            ``TOOLKIT_PER_PAGE`` (20). Lowered to ``max_per_page`` when above it.
+        :param max_per_page: the largest page; default ``TOOLKIT_MAX_PER_PAGE`` (100).
+        :param count: also count the rows (one more query) for ``total`` and ``pages``.
+        :raises APIError: 400 when the page or page size is not a whole number >= 1.
+        """
+        return pagination.paginate(
+            self.session,
+            select,
+            page=page,
+            per_page=per_page,
+            max_per_page=max_per_page,
+            count=count,
+        )
+
+    def get_or_404(
+        self, model: type[_T], ident: t.Any, *, description: str | None = None
+    ) -> _T:
+        """The ``model`` row with primary key ``ident``, or a 404 in the envelope."""
+        return pagination.get_or_404(
+            self.session, model, ident, description=description
+        )
+
+    def one_or_404(
+        self, select: sa.Select[t.Any], *, description: str | None = None
+    ) -> t.Any:
+        """The only result of ``select``, or a 404 in the envelope if there is none."""
+        return pagination.one_or_404(self.session, select, description=description)
+
+    def create_database(self, app: Flask | None = None) -> bool:
+        """Create the database of ``SQLALCHEMY_DATABASE_URI`` if it is missing.
+
+        Returns whether it was created; see
+        :func:`flask_toolkit.lifecycle.create_database`.
+
+        :param app: the app, when called outside its app context.
+        """
+        return lifecycle.create_database(self._state(app).engine.url)
+
+    def create_all(self, app: Flask | None = None) -> None:
+        """Create every table of ``Model`` that does not exist yet.
+
+        :param app: the app, when called outside its app context.
+        """
+        self.metadata.create_all(self._state(app).engine)
+
+    def drop_all(self, app: Flask | None = None) -> None:
+        """Drop every table of ``Model``.
+
+        :param app: the app, when called outside its app context.
+        """
+        self.metadata.drop_all(self._state(app).engine)
+
+
+def _sqlite_in_instance_folder(url: sa.URL, app: Flask) -> sa.URL:
+    """Make a relative SQLite path relative to the instance folder (Flask-SQLAlchemy's
+    rule), creating the folder.
+    """
+    database = url.database
+    if (
+        not database
+        or database == ":memory:"
+        or url.query.get("uri")
+        or (database.startswith("file:"))
+    ):
+        return url
+    if not os.path.isabs(database):
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = url.set(database=os.path.join(app.instance_path, database))
+    return url

@@ -1,0 +1,187 @@
+"""Create the database if it is missing, create and drop tables — as explicit steps.
+
+:meth:`Database.init_app` never writes anything: these run when you call them, from
+code (``db.create_database()``, ``db.create_all()``) or from the CLI::
+
+    flask toolkit create-db          # CREATE DATABASE when it does not exist yet
+    flask toolkit create-tables      # CREATE TABLE for every model not created yet
+    flask toolkit drop-tables --yes  # DROP every model's table
+
+The commands live in the ``flask toolkit`` group so they never collide with
+Flask-Migrate's ``flask db``. With migrations, use ``create-db`` and let the migration
+tool create the tables.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from .cli import toolkit_cli
+
+if t.TYPE_CHECKING:
+    from .orm import Database
+
+
+def create_database(url: sa.URL) -> bool:
+    """Create the database named in ``url`` unless it exists; return if it was made.
+
+    * PostgreSQL: connects to the server's ``postgres`` database (``template1`` when
+      that is refused) and runs ``CREATE DATABASE``.
+    * MySQL / MariaDB: connects without a database and runs ``CREATE DATABASE`` with
+      ``utf8mb4`` / ``utf8mb4_unicode_ci``.
+    * SQLite: creates the file and its folder; an in-memory database needs nothing.
+
+    The login in ``url`` needs the right to create databases.
+
+    :raises NotImplementedError: for another backend.
+    """
+    backend = url.get_backend_name()
+    name = url.database
+    if backend == "sqlite":
+        return _create_sqlite(url)
+    if not name:
+        raise ValueError(
+            f"The database URL {url.render_as_string()} names no database to create."
+        )
+    if backend == "postgresql":
+        return _create_postgresql(url, name)
+    if backend in {"mysql", "mariadb"}:
+        return _create_mysql(url, name)
+    raise NotImplementedError(
+        f"Creating a {backend!r} database is not supported; create it with the"
+        " server's own tools, then run 'flask toolkit create-tables'."
+    )
+
+
+def _create_sqlite(url: sa.URL) -> bool:
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return False
+    if os.path.exists(path):
+        return False
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            # sqlite3 creates the file on connect, empty; a statement makes it valid.
+            connection.exec_driver_sql("PRAGMA user_version")
+    finally:
+        engine.dispose()
+    return True
+
+
+def _admin_engine(url: sa.URL, database: str | None) -> sa.Engine:
+    return sa.create_engine(
+        url.set(database=database), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+    )
+
+
+def _create_postgresql(url: sa.URL, name: str) -> bool:
+    last_error: sa.exc.OperationalError | None = None
+    for admin_database in ("postgres", "template1"):
+        engine = _admin_engine(url, admin_database)
+        try:
+            with engine.connect() as connection:
+                exists = connection.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": name},
+                ).first()
+                if exists:
+                    return False
+                quoted = connection.dialect.identifier_preparer.quote(name)
+                connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
+                return True
+        except sa.exc.OperationalError as error:
+            if error.statement is not None:
+                raise
+            last_error = error  # could not connect to this one; try the next
+        finally:
+            engine.dispose()
+    assert last_error is not None
+    raise last_error
+
+
+def _create_mysql(url: sa.URL, name: str) -> bool:
+    engine = _admin_engine(url, None)
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(
+                sa.text(
+                    "SELECT 1 FROM information_schema.schemata"
+                    " WHERE schema_name = :name"
+                ),
+                {"name": name},
+            ).first()
+            if exists:
+                return False
+            quoted = connection.dialect.identifier_preparer.quote(name)
+            connection.exec_driver_sql(
+                f"CREATE DATABASE IF NOT EXISTS {quoted}"
+                " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+            return True
+    finally:
+        engine.dispose()
+
+
+def _db() -> Database:
+    from .extension import get_state
+
+    return get_state(current_app).toolkit.db
+
+
+def _safe_url() -> str:
+    return _db().engine.url.render_as_string(hide_password=True)
+
+
+@toolkit_cli.command("create-db")
+def create_db_command() -> None:
+    """Create the app's database (SQLALCHEMY_DATABASE_URI) if it does not exist."""
+    if _db().create_database():
+        click.echo(f"Created the database {_safe_url()}.")
+    else:
+        click.echo(f"The database {_safe_url()} exists already; nothing to do.")
+
+
+@toolkit_cli.command("create-tables")
+@click.option(
+    "--create-db/--no-create-db",
+    default=False,
+    help="Create the database first if it does not exist.",
+)
+def create_tables_command(create_db: bool) -> None:
+    """Create the tables of every model that do not exist yet (existing ones are kept).
+
+    The models must be imported by the app (as the app factory usually does).
+    """
+    db = _db()
+    if create_db:
+        db.create_database()
+    before = set(sa.inspect(db.engine).get_table_names())
+    db.create_all()
+    created = sorted(set(db.metadata.tables) - before)
+    if created:
+        click.echo(f"Created {len(created)} table(s): {', '.join(created)}.")
+    else:
+        click.echo("Every table exists already; nothing to do.")
+
+
+@toolkit_cli.command("drop-tables")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def drop_tables_command(yes: bool) -> None:
+    """Drop the tables of every model, with all their rows."""
+    db = _db()
+    if not yes:
+        click.confirm(
+            f"Drop {len(db.metadata.tables)} table(s) and their data"
+            f" from {_safe_url()}?",
+            abort=True,
+        )
+    db.drop_all()
+    click.echo(f"Dropped the tables of {len(db.metadata.tables)} model table(s).")
