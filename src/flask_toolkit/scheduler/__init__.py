@@ -1,9 +1,10 @@
 """The APScheduler manager, ``toolkit.scheduler``.
 
-APScheduler 3.x inside the Flask app: jobs from config (``SCHEDULER_JOBS`` / ``JOBS``) or
-the ``@toolkit.scheduler.task(...)`` decorator, a persistent job store in the app's own
-database by default, every job run inside the app context, one active scheduler across
-processes (a leader lease through the job store's own server) and a run history table.
+APScheduler 3.x inside the Flask app: jobs from config (``SCHEDULER_JOBS`` /
+``JOBS``) or the ``@toolkit.scheduler.task(...)`` decorator, a persistent job store in
+the app's own database by default, every job run inside the app context, one active
+scheduler across processes (a leader lease through the job store's own server) and a
+run history table.
 
 Interface used by the REST API (``api.py``)
 -------------------------------------------
@@ -46,7 +47,8 @@ Scheduler state
     ``running`` -> bool, ``state`` -> ``"stopped" | "standby" | "running" | "paused"``
     (``"standby"``: store open, another process leads), ``leader_info()`` -> dict with
     ``is_leader`` (bool), ``leader`` (``{"host", "pid"}`` or ``None`` if unknown),
-    ``lock`` (``"file" | "postgresql" | "mysql" | "redis" | "none"``), ``host``, ``pid``.
+    ``lock`` (``"file" | "postgresql" | "mysql" | "redis" | "none"``), ``host``,
+    ``pid``.
 
 Listing
     ``list_jobs(page=1, per_page=100, state=None, next_run_from=None,
@@ -70,6 +72,10 @@ Inside a job, :func:`current_run` gives the :class:`RunRef` of the run in progre
 
 from __future__ import annotations
 
+from . import cli as _cli  # noqa: F401  (adds 'flask toolkit jobs')
+from .jobs import current_run
+from .jobs import RunRef
+from .jobs import UnknownTaskError
 from .manager import SchedulerManager
 
-__all__ = ["SchedulerManager"]
+__all__ = ["RunRef", "SchedulerManager", "UnknownTaskError", "current_run"]

@@ -1,23 +1,436 @@
-"""The :class:`SchedulerManager`."""
+"""The :class:`SchedulerManager`, ``toolkit.scheduler``."""
 
 from __future__ import annotations
 
+import collections.abc as cabc
+import datetime as dt
+import types
 import typing as t
 
+from apscheduler.jobstores.base import ConflictingIdError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from flask import Flask
+
+from .. import config
+from . import listing
+from .history import History
+from .jobs import import_ref
+from .jobs import job_to_dict
+from .jobs import Registry
+from .jobs import RunRef
+from .jobs import split_declaration
+from .jobs import SYNCED_OPTIONS
+from .jobs import trigger_key
+from .lifecycle import AppScheduling
+from .runner import AppDatabaseJobStore
+from .runner import AppScheduler
+from .runner import check_executor
 
 if t.TYPE_CHECKING:
     from ..extension import Toolkit
 
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+#: Job defaults applied under ``SCHEDULER_JOB_DEFAULTS``. APScheduler's own
+#: ``misfire_grace_time`` of 1 second drops a run whenever the process is a second late.
+JOB_DEFAULTS: t.Mapping[str, t.Any] = types.MappingProxyType(
+    {"misfire_grace_time": 300, "coalesce": True, "max_instances": 1}
+)
+
+config.register_defaults(
+    {
+        "SCHEDULER_JOBS": None,
+        "SCHEDULER_JOBSTORES": None,
+        "SCHEDULER_EXECUTORS": None,
+        "SCHEDULER_JOB_DEFAULTS": JOB_DEFAULTS,
+        "SCHEDULER_TIMEZONE": None,
+        "SCHEDULER_API_ENABLED": False,
+        "SCHEDULER_API_PREFIX": "/scheduler",
+        "SCHEDULER_AUTOSTART": "auto",
+        "SCHEDULER_LEADER_ELECTION": True,
+        "SCHEDULER_LEADER_INTERVAL": 1.0,
+        "SCHEDULER_LEADER_TTL": 10.0,
+        "SCHEDULER_LEADER_LOCK_FILE": None,
+        "SCHEDULER_HISTORY_ENABLED": True,
+        "SCHEDULER_HISTORY_TABLE": "toolkit_job_runs",
+        "SCHEDULER_HISTORY_RETENTION": 30,
+        "SCHEDULER_SHUTDOWN_TIMEOUT": 30.0,
+    }
+)
+
+
+def _store_from_url(url: str) -> t.Any:
+    if url == "memory":
+        return MemoryJobStore()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+        from apscheduler.jobstores.redis import RedisJobStore
+
+        store = RedisJobStore()
+        store.redis = redis.Redis.from_url(url)
+        return store
+    return SQLAlchemyJobStore(url=url)
+
+
+def _plugin_config(value: t.Any) -> t.Any:
+    # APScheduler pops "type"/"class" from dicts: never hand it the app's config dicts.
+    return dict(value) if isinstance(value, t.Mapping) else value
+
+
+def _is_process_pool(value: t.Any) -> bool:
+    if isinstance(value, t.Mapping):
+        kind = str(value.get("type") or value.get("class") or "")
+        return "process" in kind.lower()
+    return "ProcessPool" in type(value).__name__
+
 
 class SchedulerManager:
-    """Run APScheduler jobs inside the app.
+    """APScheduler 3.x inside the app (the contract: :mod:`flask_toolkit.scheduler`).
+
+    Tasks are declared at import time (``@toolkit.scheduler.task(...)``) and shared by
+    every app of the toolkit; everything else acts on the scheduler of ``current_app``,
+    so call the methods inside an app context.
 
     :param toolkit: the owning :class:`~flask_toolkit.Toolkit`, for its database.
     """
 
     def __init__(self, toolkit: Toolkit) -> None:
         self._toolkit = toolkit
+        self._registry = Registry()
+        self._declared: list[dict[str, t.Any]] = []
+
+    # setup
 
     def init_app(self, app: Flask) -> None:
-        """Register the scheduler on ``app``."""
+        """Register the scheduler on ``app``; start it if ``SCHEDULER_AUTOSTART`` says.
+
+        :raises RuntimeError: for a process-pool executor, which cannot run jobs in the
+            app context.
+        """
+        from ..extension import get_state
+
+        for alias, value in (app.config["SCHEDULER_EXECUTORS"] or {}).items():
+            if _is_process_pool(value):
+                check_executor(value, alias)
+        history = History(
+            self._toolkit.db.get_engine(app),
+            app.config["SCHEDULER_HISTORY_TABLE"],
+            app.config["SCHEDULER_HISTORY_RETENTION"],
+            enabled=bool(app.config["SCHEDULER_HISTORY_ENABLED"]),
+        )
+        state = AppScheduling(app, history, self._build, self._load_jobs)
+        get_state(app).components["scheduler"] = state
+        if self._should_autostart(app):
+            state.start()
+
+    @staticmethod
+    def _should_autostart(app: Flask) -> bool:
+        value = app.config["SCHEDULER_AUTOSTART"]
+        if value != "auto":
+            return bool(value)
+        if app.testing:
+            return False
+        import click
+
+        # 'flask run' serves; 'flask shell', 'flask toolkit jobs' and the like don't.
+        ctx = click.get_current_context(silent=True)
+        return ctx is None or ctx.info_name == "run"
+
+    def _build(self, state: AppScheduling) -> AppScheduler:
+        app = state.app
+        cfg = app.config
+        stores = {
+            alias: _store_from_url(value)
+            if isinstance(value, str)
+            else _plugin_config(value)
+            for alias, value in (cfg["SCHEDULER_JOBSTORES"] or {}).items()
+        }
+        if "default" not in stores:
+            stores["default"] = AppDatabaseJobStore(
+                engine=self._toolkit.db.get_engine(app)
+            )
+        executors = {
+            alias: _plugin_config(value)
+            for alias, value in (cfg["SCHEDULER_EXECUTORS"] or {}).items()
+        }
+        options: dict[str, t.Any] = {
+            "jobstores": stores,
+            "executors": executors,
+            "job_defaults": {**JOB_DEFAULTS, **(cfg["SCHEDULER_JOB_DEFAULTS"] or {})},
+        }
+        if cfg["SCHEDULER_TIMEZONE"]:
+            options["timezone"] = cfg["SCHEDULER_TIMEZONE"]
+        return AppScheduler(state.runner, **options)
+
+    def _load_jobs(self, state: AppScheduling) -> None:
+        cfg = state.app.config
+        specs = list(cfg["SCHEDULER_JOBS"] or cfg.get("JOBS") or [])
+        for spec in specs:
+            spec = dict(spec)
+            func = spec.get("func")
+            if isinstance(func, str):
+                spec["func"] = self._registry.add(import_ref(func), func)
+            elif callable(func):
+                spec["func"] = self._registry.add(func)
+            if not spec.get("id"):
+                raise ValueError(
+                    f"Every job in SCHEDULER_JOBS needs an 'id' so that restarts update"
+                    f" it instead of adding a copy: {spec!r}"
+                )
+            self._sync_job(state, spec)
+        for spec in self._declared:
+            self._sync_job(state, dict(spec))
+
+    def _sync_job(self, state: AppScheduling, spec: dict[str, t.Any]) -> None:
+        """Add a declared job, or bring the stored job of that id up to date.
+
+        The policy on restart: the function, arguments, name and the job options given
+        in the declaration are re-applied; the trigger is replaced only when it changed
+        (see :func:`~flask_toolkit.scheduler.jobs.trigger_key`), so the schedule does
+        not shift; a job paused through the API or CLI stays paused.
+        """
+        scheduler = state.open()
+        options, trigger_name, trigger_args = split_declaration(spec)
+        options.pop("replace_existing", None)
+        job_id = options.pop("id")
+        name, func = self._registry.resolve(options.pop("func"))
+        jobstore = options.pop("jobstore", None)
+        trigger = scheduler.create_trigger(trigger_name, trigger_args)
+        existing = scheduler.get_job(job_id, jobstore)
+        if existing is None:
+            try:
+                scheduler.add_job(
+                    func,
+                    trigger=trigger,
+                    id=job_id,
+                    jobstore=jobstore or "default",
+                    **options,
+                )
+                return
+            except ConflictingIdError:  # another process added it just now
+                existing = scheduler.get_job(job_id, jobstore)
+                if existing is None:
+                    raise
+        changes: dict[str, t.Any] = {"func": func}
+        changes.update({k: options[k] for k in SYNCED_OPTIONS if k in options})
+        changes.setdefault("args", ())
+        changes.setdefault("kwargs", {})
+        if trigger_key(existing.trigger) != trigger_key(trigger):
+            changes["trigger"] = trigger
+            if existing.next_run_time is not None:
+                now = dt.datetime.now(scheduler.timezone)
+                changes["next_run_time"] = trigger.get_next_fire_time(None, now)
+        scheduler.modify_job(job_id, existing._jobstore_alias, **changes)
+
+    def _state(self) -> AppScheduling:
+        from ..extension import get_state
+
+        return t.cast(AppScheduling, get_state().components["scheduler"])
+
+    def _scheduler(self) -> AppScheduler:
+        return self._state().open()
+
+    # the registry
+
+    def register(self, func: F, name: str | None = None) -> F:
+        """Allow ``func`` to be scheduled, as ``name`` (default ``"module:qualname"``).
+
+        Usable as a decorator (``@toolkit.scheduler.register``).
+        """
+        self._registry.add(func, name)
+        return func
+
+    @property
+    def registry(self) -> t.Mapping[str, t.Callable[..., t.Any]]:
+        """Name -> function of every task that may be scheduled."""
+        return self._registry.as_mapping()
+
+    def task(
+        self, trigger: str | t.Any, id: str | None = None, **trigger_args: t.Any
+    ) -> t.Callable[[F], F]:
+        """Declare a scheduled job (and register its function), at import time.
+
+        .. code-block:: python
+
+            @toolkit.scheduler.task("cron", id="cleanup", hour=3)
+            def cleanup(): ...
+
+        The job is added to each app's scheduler when it opens, and brought up to date
+        on later starts (see the restart policy in the docs). Job options (``args``,
+        ``kwargs``, ``name``, ``misfire_grace_time``, ``coalesce``, ``max_instances``,
+        ``jobstore``, ``executor``) go beside the trigger arguments.
+
+        :param trigger: ``"date"``, ``"interval"``, ``"cron"`` or a trigger instance.
+        :param id: the job id; default the function's name.
+        """
+
+        def decorator(func: F) -> F:
+            name = self._registry.add(func)
+            self._declared.append(
+                {
+                    **trigger_args,
+                    "id": id or func.__name__,
+                    "func": name,
+                    "trigger": trigger,
+                }
+            )
+            return func
+
+        return decorator
+
+    # job control
+
+    def add_job(
+        self,
+        id: str,
+        func: str | t.Callable[..., t.Any],
+        trigger: t.Any = None,
+        **kwargs: t.Any,
+    ) -> t.Any:
+        """Add a job running the registered task ``func``; return the APScheduler job.
+
+        :param kwargs: job options (``args``, ``kwargs``, ``name``, ``next_run_time``,
+            ``replace_existing``, ...) and the trigger's arguments.
+        :raises UnknownTaskError: if ``func`` is not registered.
+        """
+        _, callable_ = self._registry.resolve(func)
+        options, _, trigger_args = split_declaration({**kwargs, "id": id})
+        options.pop("id")
+        scheduler = self._scheduler()
+        if trigger is not None and not isinstance(trigger, (str, cabc.Mapping)):
+            built = trigger
+        else:
+            if isinstance(trigger, cabc.Mapping):
+                trigger_args = {**trigger, **trigger_args}
+                trigger = trigger_args.pop("type", None)
+            built = scheduler.create_trigger(trigger, trigger_args)
+        return scheduler.add_job(callable_, trigger=built, id=id, **options)
+
+    def modify_job(
+        self, id: str, jobstore: str | None = None, **changes: t.Any
+    ) -> t.Any:
+        """Change a job's options (``func`` only to a registered task); return it."""
+        if "func" in changes:
+            changes["func"] = self._registry.resolve(changes["func"])[1]
+        return self._scheduler().modify_job(id, jobstore, **changes)
+
+    def reschedule_job(
+        self,
+        id: str,
+        trigger: t.Any,
+        jobstore: str | None = None,
+        **trigger_args: t.Any,
+    ) -> t.Any:
+        """Replace a job's trigger (the next run time follows it); return the job."""
+        return self._scheduler().reschedule_job(id, jobstore, trigger, **trigger_args)
+
+    def remove_job(self, id: str, jobstore: str | None = None) -> None:
+        """Remove a job. :raises JobLookupError: if there is none with this id."""
+        self._scheduler().remove_job(id, jobstore)
+
+    def remove_all_jobs(self, jobstore: str | None = None) -> None:
+        """Remove every job (of one job store)."""
+        self._scheduler().remove_all_jobs(jobstore)
+
+    def get_job(self, id: str, jobstore: str | None = None) -> t.Any:
+        """The APScheduler job with this id, or ``None``."""
+        return self._scheduler().get_job(id, jobstore)
+
+    def get_jobs(self, jobstore: str | None = None) -> list[t.Any]:
+        """Every job (loads all of them; prefer :meth:`list_jobs` for pages)."""
+        return list(self._scheduler().get_jobs(jobstore))
+
+    def pause_job(self, id: str, jobstore: str | None = None) -> t.Any:
+        """Stop a job from running until :meth:`resume_job`; return the job."""
+        return self._scheduler().pause_job(id, jobstore)
+
+    def resume_job(self, id: str, jobstore: str | None = None) -> t.Any:
+        """Resume a paused job; return the job."""
+        return self._scheduler().resume_job(id, jobstore)
+
+    def run_job(self, id: str, jobstore: str | None = None) -> RunRef:
+        """Run a job now, in this process, through its executor and the history.
+
+        The schedule does not change. Returns the run's :class:`RunRef`.
+
+        :raises JobLookupError: if there is no such job.
+        :raises MaxInstancesReachedError: if it already runs ``max_instances`` times.
+        """
+        from apscheduler.jobstores.base import JobLookupError
+
+        scheduler = self._scheduler()
+        job = scheduler.get_job(id, jobstore)
+        if job is None:
+            raise JobLookupError(id)
+        now = dt.datetime.now(scheduler.timezone)
+        scheduler.lookup_executor(job.executor).submit_job(job, [now])
+        return RunRef(job.id, now)
+
+    def list_jobs(
+        self,
+        page: int = 1,
+        per_page: int = 100,
+        state: str | None = None,
+        next_run_from: dt.datetime | None = None,
+        next_run_to: dt.datetime | None = None,
+        jobstore: str | None = None,
+    ) -> tuple[list[t.Any], int]:
+        """One page of jobs and the total, reading only that page from the store.
+
+        :param state: ``"scheduled"`` or ``"paused"``.
+        :raises ValueError: for a bad ``state`` or page numbers.
+        :raises KeyError: for an unknown job store.
+        """
+        return listing.list_page(
+            self._scheduler(),
+            page,
+            per_page,
+            state,
+            next_run_from,
+            next_run_to,
+            jobstore,
+        )
+
+    def job_to_dict(self, job: t.Any) -> dict[str, t.Any]:
+        """A job as JSON-ready dict in Flask-APScheduler's format, plus more fields."""
+        return job_to_dict(job, self._registry)
+
+    # the scheduler
+
+    def start(self) -> None:
+        """Start the current app's scheduler: it runs jobs while it holds the lease."""
+        self._state().start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the current app's scheduler (waiting for running jobs if ``wait``)."""
+        self._state().shutdown(wait)
+
+    def pause(self) -> None:
+        """Stop processing jobs in this process (jobs keep their schedule)."""
+        self._state().set_paused(True)
+
+    def resume(self) -> None:
+        """Undo :meth:`pause`."""
+        self._state().set_paused(False)
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler was started in this process (leading or standby)."""
+        return self._state().started
+
+    @property
+    def state(self) -> str:
+        """``"stopped"``, ``"standby"``, ``"running"`` or ``"paused"``."""
+        return self._state().state_name()
+
+    def leader_info(self) -> dict[str, t.Any]:
+        """Who runs the jobs: ``is_leader``, ``leader`` (``{"host", "pid"}`` or
+        ``None``), ``lock``, ``state``, and this process' ``host`` and ``pid``.
+        """
+        return self._state().leader_info()
+
+    @property
+    def history(self) -> History:
+        """The current app's run history (``history.runs(job_id, page, per_page)``)."""
+        return self._state().history

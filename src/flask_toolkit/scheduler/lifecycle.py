@@ -1,0 +1,335 @@
+"""One app's scheduler over its life: open, lead or stand by, fork, shut down.
+
+Every process opens the scheduler *paused*: its job stores are readable and writable
+(so the API works everywhere) but it processes no jobs. A process that called
+:meth:`AppScheduling.start` runs a small lease thread which, every
+``SCHEDULER_LEADER_INTERVAL`` seconds, takes or confirms the leader lease; the leader
+resumes its scheduler and wakes it up (so it sees jobs that other processes wrote to the
+store), the others stay paused. The lease is given up before the process forks (the
+child starts its own scheduler) and at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import typing as t
+import weakref
+
+from apscheduler.schedulers.base import STATE_PAUSED
+from apscheduler.schedulers.base import STATE_RUNNING
+from flask import Flask
+
+from .history import History
+from .leader import Lease
+from .leader import lease_for_store
+from .leader import this_process
+from .runner import AppScheduler
+from .runner import JobRunner
+
+logger = logging.getLogger("flask_toolkit.scheduler")
+
+_STATES: weakref.WeakSet[AppScheduling] = weakref.WeakSet()
+#: How often the leader deletes history rows past their retention, in seconds.
+PRUNE_INTERVAL = 600.0
+
+
+def in_reloader_parent() -> bool:
+    """Whether this is the Flask reloader's watching process (it never serves)."""
+    if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        return False
+    frame = sys._current_frames().get(threading.main_thread().ident or -1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in ("run_with_reloader", "restart_with_reloader") and (
+            "werkzeug" in code.co_filename
+        ):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+class AppScheduling:
+    """The scheduler state of one app, kept in the toolkit's per-app state.
+
+    :param app: the app, whose context every job runs in.
+    :param build: makes the app's :class:`AppScheduler` and the lease for its default
+        job store.
+    :param load_jobs: adds the declared jobs (config and ``@task``) to a new scheduler.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        history: History,
+        build: t.Callable[[AppScheduling], AppScheduler],
+        load_jobs: t.Callable[[AppScheduling], None],
+    ) -> None:
+        self.app = app
+        self.history = history
+        self.runner = JobRunner(app, history)
+        self._build = build
+        self._load_jobs = load_jobs
+        self.lock = threading.RLock()
+        self.scheduler: AppScheduler | None = None
+        self.lease: Lease | None = None
+        self.is_leader = False
+        self.user_paused = False
+        self.started = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_prune = 0.0
+        _STATES.add(self)
+
+    # opening and closing
+
+    def open(self) -> AppScheduler:
+        """Return the scheduler, opening it paused (standby) if needed."""
+        with self.lock:
+            if self.scheduler is not None:
+                return self.scheduler
+            scheduler = self._build(self)
+            store = scheduler.lookup_jobstore("default")
+            cfg = self.app.config
+            if cfg["SCHEDULER_LEADER_ELECTION"]:
+                self.lease = lease_for_store(
+                    store,
+                    fallback_lock_file=os.path.join(
+                        self.app.instance_path, "toolkit-scheduler.lock"
+                    ),
+                    lock_file=cfg["SCHEDULER_LEADER_LOCK_FILE"],
+                    redis_ttl=float(cfg["SCHEDULER_LEADER_TTL"]),
+                )
+            else:
+                self.lease = Lease()
+            scheduler.start(paused=True)
+            self.scheduler = scheduler
+            try:
+                if self.history.enabled:
+                    self.history.create()
+                self._load_jobs(self)
+            except BaseException:
+                self.scheduler = None
+                scheduler.shutdown(wait=False)
+                raise
+            return scheduler
+
+    def start(self) -> None:
+        """Open the scheduler and compete for the leader lease from now on."""
+        with self.lock:
+            self.open()
+            if self.started:
+                return
+            self.started = True
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._loop, name="flask-toolkit scheduler lease", daemon=True
+            )
+            self._thread.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop leading, stop the scheduler, give the lease up.
+
+        :param wait: wait up to ``SCHEDULER_SHUTDOWN_TIMEOUT`` seconds for running jobs;
+            those still running then are recorded as ``interrupted``.
+        """
+        with self.lock:
+            self._stop.set()
+            thread, self._thread = self._thread, None
+            self.started = False
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(5)
+        with self.lock:
+            scheduler, self.scheduler = self.scheduler, None
+            self.is_leader = False
+            if scheduler is None:
+                return
+            try:
+                scheduler.shutdown(wait=False)
+            finally:
+                if self.lease is not None:
+                    self.lease.release()
+        deadline = time.monotonic() + float(
+            self.app.config["SCHEDULER_SHUTDOWN_TIMEOUT"]
+        )
+        while wait and self.runner.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.runner.interrupt_in_flight()
+
+    # leading
+
+    def _loop(self) -> None:
+        interval = float(self.app.config["SCHEDULER_LEADER_INTERVAL"])
+        stop = self._stop
+        while not stop.wait(interval):
+            try:
+                self.tick()
+            except Exception:
+                logger.exception("Scheduler lease check failed; retrying.")
+
+    def tick(self) -> None:
+        """Take or confirm the lease; run jobs if this process leads, else stand by."""
+        with self.lock:
+            scheduler, lease = self.scheduler, self.lease
+            if scheduler is None or lease is None or not self.started:
+                return
+            if in_reloader_parent():
+                logger.info("Not running jobs in the Flask reloader's parent process.")
+                self._stop.set()
+                self.started = False
+                self._stand_by(scheduler, lease)
+                return
+            held = lease.try_acquire()
+            if held and not self.is_leader:
+                logger.info(
+                    "This process (%s) now runs the scheduled jobs.", this_process()
+                )
+                self.history.interrupt_dead(_pid_alive)
+            elif self.is_leader and not held:
+                logger.warning(
+                    "This process lost the scheduler leader lease; standing by."
+                )
+            self.is_leader = held
+            if held and not self.user_paused:
+                if scheduler.state == STATE_PAUSED:
+                    scheduler.resume()
+                else:
+                    scheduler.wakeup()
+                now = time.monotonic()
+                if now - self._last_prune > PRUNE_INTERVAL:
+                    self._last_prune = now
+                    self.history.prune()
+            elif scheduler.state == STATE_RUNNING:
+                scheduler.pause()
+
+    def _stand_by(self, scheduler: AppScheduler, lease: Lease) -> None:
+        if scheduler.state == STATE_RUNNING:
+            scheduler.pause()
+        lease.release()
+        self.is_leader = False
+
+    def set_paused(self, paused: bool) -> None:
+        """``pause()`` / ``resume()``: stop or restart processing in this process."""
+        with self.lock:
+            self.user_paused = paused
+            scheduler = self.open()
+            if paused and scheduler.state == STATE_RUNNING:
+                scheduler.pause()
+        if not paused:
+            self.tick()
+
+    def state_name(self) -> str:
+        """``stopped``, ``standby``, ``running`` or ``paused``."""
+        scheduler = self.scheduler
+        if scheduler is None:
+            return "stopped"
+        if self.user_paused:
+            return "paused"
+        if self.started and self.is_leader and scheduler.state == STATE_RUNNING:
+            return "running"
+        return "standby"
+
+    def leader_info(self) -> dict[str, t.Any]:
+        me = this_process()
+        lease = self.lease
+        leader = None
+        if self.is_leader:
+            leader = me
+        elif lease is not None:
+            leader = lease.holder()
+        return {
+            "is_leader": self.is_leader,
+            "leader": leader,
+            "lock": lease.kind if lease is not None else "none",
+            "state": self.state_name(),
+            **me,
+        }
+
+    # forking
+
+    def _before_fork(self) -> None:
+        self.lock.acquire()
+        if self.scheduler is not None and self.lease is not None:
+            self._stand_by(self.scheduler, self.lease)
+
+    def _after_fork_parent(self) -> None:
+        self.lock.release()
+
+    def _after_fork_child(self) -> None:
+        self.lock = threading.RLock()
+        scheduler, self.scheduler = self.scheduler, None
+        restart = self.started
+        self.started = False
+        self._thread = None
+        self.lease = None
+        self.is_leader = False
+        self.runner.in_flight.clear()
+        if scheduler is not None:
+            # The parent's connections must not be used (or closed) by the child.
+            for alias in scheduler.jobstore_aliases():
+                engine = getattr(scheduler.lookup_jobstore(alias), "engine", None)
+                if engine is not None:
+                    engine.dispose(close=False)
+        self.history.engine.dispose(close=False)
+        if restart:
+            threading.Thread(target=self._restart_in_child, daemon=True).start()
+
+    def _restart_in_child(self) -> None:
+        try:
+            self.start()
+        except Exception:
+            logger.exception("Could not start the scheduler in the forked process.")
+
+
+def _before_fork() -> None:
+    for state in list(_STATES):
+        state._before_fork()
+
+
+def _after_fork_parent() -> None:
+    for state in list(_STATES):
+        state._after_fork_parent()
+
+
+def _after_fork_child() -> None:
+    for state in list(_STATES):
+        state._after_fork_child()
+
+
+def shutdown_all() -> None:
+    """Shut every scheduler of this process down (registered to run at exit)."""
+    for state in list(_STATES):
+        try:
+            state.shutdown(wait=True)
+        except Exception:
+            logger.exception("Error while shutting the scheduler down.")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_parent,
+        after_in_child=_after_fork_child,
+    )
+# Registered with threading so it runs before concurrent.futures joins its workers
+# (a plain atexit handler would run after, with the scheduler still submitting jobs).
+_register = getattr(threading, "_register_atexit", None)
+if _register is not None:
+    _register(shutdown_all)
+else:  # pragma: no cover
+    import atexit
+
+    atexit.register(shutdown_all)

@@ -1,0 +1,179 @@
+"""One page of jobs without loading every job of the store.
+
+APScheduler's ``get_jobs()`` un-pickles every stored job (and imports its function) just
+to list them. The paged listing here orders and counts on the store's index — the
+``next_run_time`` column of the SQLAlchemy store, the run-times sorted set of the Redis
+store — and un-pickles only the jobs of the requested page. Order: scheduled jobs by
+next run time, then paused jobs, ties by id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing as t
+
+import sqlalchemy as sa
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+logger = logging.getLogger("flask_toolkit.scheduler")
+
+STATES = ("scheduled", "paused")
+
+
+def _timestamp(value: dt.datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.timestamp()
+
+
+def _restore(store: t.Any, rows: t.Iterable[tuple[t.Any, bytes]]) -> list[t.Any]:
+    jobs = []
+    for job_id, state in rows:
+        try:
+            jobs.append(store._reconstitute_job(state))
+        except Exception:
+            logger.warning(
+                "Cannot load job %r from its store; not listed.", job_id, exc_info=True
+            )
+    return jobs
+
+
+def page_sqlalchemy(
+    store: SQLAlchemyJobStore,
+    offset: int,
+    limit: int,
+    state: str | None,
+    start: float | None,
+    end: float | None,
+) -> tuple[list[t.Any], int]:
+    table = store.jobs_t
+    where: list[t.Any] = []
+    if state == "paused":
+        where.append(table.c.next_run_time.is_(None))
+    elif state == "scheduled":
+        where.append(table.c.next_run_time.is_not(None))
+    if start is not None:
+        where.append(table.c.next_run_time >= start)
+    if end is not None:
+        where.append(table.c.next_run_time <= end)
+    paused_last = sa.case((table.c.next_run_time.is_(None), 1), else_=0)
+    with store.engine.connect() as conn:
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(table).where(*where)
+        ).scalar()
+        ids = (
+            conn.execute(
+                sa.select(table.c.id)
+                .where(*where)
+                .order_by(paused_last, table.c.next_run_time, table.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            .scalars()
+            .all()
+        )
+        states = dict(
+            conn.execute(
+                sa.select(table.c.id, table.c.job_state).where(table.c.id.in_(ids))
+            ).all()
+        )
+    return _restore(store, ((i, states[i]) for i in ids if i in states)), int(
+        total or 0
+    )
+
+
+def page_redis(
+    store: t.Any,
+    offset: int,
+    limit: int,
+    state: str | None,
+    start: float | None,
+    end: float | None,
+) -> tuple[list[t.Any], int]:
+    client = store.redis
+    scheduled = [
+        (member.decode(), score)
+        for member, score in client.zrange(store.run_times_key, 0, -1, withscores=True)
+    ]
+    ordered: list[str] = []
+    if state != "paused":
+        ordered = [
+            job_id
+            for job_id, score in scheduled
+            if (start is None or score >= start) and (end is None or score <= end)
+        ]
+    if state != "scheduled" and start is None and end is None:
+        known = {job_id for job_id, _ in scheduled}
+        paused = sorted(
+            k.decode() for k in client.hkeys(store.jobs_key) if k.decode() not in known
+        )
+        ordered.extend(paused)
+    page_ids = ordered[offset : offset + limit]
+    states = client.hmget(store.jobs_key, page_ids) if page_ids else []
+    pairs = ((i, s) for i, s in zip(page_ids, states, strict=False) if s)
+    return _restore(store, pairs), len(ordered)
+
+
+def page_generic(
+    jobs: list[t.Any],
+    offset: int,
+    limit: int,
+    state: str | None,
+    start: float | None,
+    end: float | None,
+) -> tuple[list[t.Any], int]:
+    def keep(job: t.Any) -> bool:
+        next_run = _timestamp(getattr(job, "next_run_time", None))
+        if state == "paused" and next_run is not None:
+            return False
+        if state == "scheduled" and next_run is None:
+            return False
+        if start is not None and (next_run is None or next_run < start):
+            return False
+        return not (end is not None and (next_run is None or next_run > end))
+
+    selected = [job for job in jobs if keep(job)]
+    selected.sort(
+        key=lambda job: (
+            job.next_run_time is None,
+            _timestamp(job.next_run_time) or 0.0,
+            job.id,
+        )
+    )
+    return selected[offset : offset + limit], len(selected)
+
+
+def list_page(
+    scheduler: t.Any,
+    page: int,
+    per_page: int,
+    state: str | None,
+    next_run_from: dt.datetime | None,
+    next_run_to: dt.datetime | None,
+    jobstore: str | None,
+) -> tuple[list[t.Any], int]:
+    """One page of jobs of ``jobstore`` (of every store when ``None``) and the total.
+
+    :raises ValueError: for an unknown ``state``, a page below 1 or a bad page size.
+    :raises KeyError: for an unknown job store.
+    """
+    if state is not None and state not in STATES:
+        raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}.")
+    if page < 1 or per_page < 1:
+        raise ValueError("page and per_page must be 1 or more.")
+    offset = (page - 1) * per_page
+    start, end = _timestamp(next_run_from), _timestamp(next_run_to)
+    aliases = [jobstore] if jobstore is not None else scheduler.jobstore_aliases()
+    if len(aliases) == 1:
+        store = scheduler.lookup_jobstore(aliases[0])
+        if isinstance(store, SQLAlchemyJobStore):
+            return page_sqlalchemy(store, offset, per_page, state, start, end)
+        if hasattr(store, "run_times_key") and hasattr(store, "redis"):
+            return page_redis(store, offset, per_page, state, start, end)
+        jobs = list(store.get_all_jobs())
+    else:
+        jobs = list(scheduler.get_jobs())
+    return page_generic(jobs, offset, per_page, state, start, end)
