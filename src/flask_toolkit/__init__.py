@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from .auth import Identity
+from .auth import current_identity
+from .auth import login_required
+from .auth import login_user
+from .auth import logout_user
+from .auth import public
+from .auth import require_permission
 from .errors import APIError
 from .errors import api_blueprint
 from .extension import Toolkit
 
-__all__ = ["APIError", "Toolkit", "api_blueprint"]
+__all__ = [
+    "APIError",
+    "Identity",
+    "current_identity",
+    "login_required",
+    "login_user",
+    "logout_user",
+    "public",
+    "require_permission",
+    "Toolkit",
+    "api_blueprint",
+]

@@ -1,0 +1,191 @@
+"""The ``before_request`` hook: who is calling, and may anyone call this endpoint.
+
+For every request, in this order:
+
+1. the identity is set to anonymous (nothing survives from an earlier request);
+2. credentials in the query string (``?access_token=``, ``?api_key=`` ...) are refused
+   with 400 — URLs end up in logs, proxies and browser history;
+3. exactly one credential is tried, the first present of: ``Authorization`` header
+   (``Bearer`` only), the API key header (``AUTH_API_KEY_HEADER``), the session
+   cookie. One that is present but bad is a 401: the next kind is never tried. On a
+   view marked :func:`public` a bad credential leaves the caller anonymous instead;
+4. an unsafe request authenticated by the session cookie must pass the CSRF check;
+5. with ``AUTH_DEFAULT_DENY``, an endpoint without any auth decorator answers 401
+   (anonymous) or 403. Static files and ``OPTIONS`` requests are exempt.
+
+Nothing is checked until the app sets an identity loader, except default-deny.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import current_app
+from flask import Flask
+from flask import g
+from flask import request
+from flask import session
+
+from ..errors import APIError
+from .challenges import forbidden
+from .challenges import unauthorized
+from .core import _AuthState
+from .core import Auth
+from .decorators import Protection
+from .decorators import protection_of
+from .identity import ANONYMOUS
+from .identity import G_KEY
+from .identity import Identity
+from .sessions import check_csrf
+from .sessions import forget_session_login
+from .sessions import SAFE_METHODS
+from .sessions import session_claims
+from .sessions import SESSION_KEY
+from .tokens import check_api_key_secret
+from .tokens import CredentialError
+from .tokens import MAX_TOKEN_LENGTH
+from .tokens import parse_api_key
+
+#: WSGI environ key through which :mod:`flask_toolkit.testing` passes an identity
+#: (read only when ``app.testing`` is true; an HTTP client cannot set it).
+TEST_IDENTITY_ENVIRON_KEY = "flask_toolkit.test_identity"
+
+
+def authenticate_request() -> None:
+    """The toolkit's ``before_request`` hook (see the module documentation)."""
+    setattr(g, G_KEY, ANONYMOUS)
+    endpoint = request.endpoint
+    method = request.method
+    if endpoint is None or method == "OPTIONS":
+        return
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    from ..extension import get_state
+
+    toolkit_state = get_state(app)
+    state: _AuthState = toolkit_state.components["auth"]
+    auth: Auth = toolkit_state.toolkit.auth
+    protection = state.protection.get((endpoint, method))
+    if protection is None:
+        protection = state.protection[(endpoint, method)] = protection_of(
+            app, endpoint, method
+        )
+    identity = ANONYMOUS
+    if auth._identity_loader is not None or app.testing:
+        identity = _identify(app, auth, protection)
+        if identity is not ANONYMOUS:
+            setattr(g, G_KEY, identity)
+            if (
+                identity.method == "session"
+                and method not in SAFE_METHODS
+                and app.config["AUTH_CSRF"]
+            ):
+                check_csrf()
+    if app.config["AUTH_DEFAULT_DENY"] and not protection.annotated:
+        if identity.id is None:
+            unauthorized()
+        forbidden(
+            "This endpoint has no access rule and the app denies by default; mark"
+            " the view with @public, @login_required or @require_permission(...)."
+        )
+
+
+def forget_identity(exc: BaseException | None = None) -> None:
+    """``teardown_request`` hook: drop the identity when the request ends."""
+    g.pop(G_KEY, None)
+
+
+def _identify(app: Flask, auth: Auth, protection: Protection) -> Identity:
+    environ = request.environ
+    if app.testing:
+        test_identity = environ.get(TEST_IDENTITY_ENVIRON_KEY)
+        if test_identity is not None:
+            return t.cast(Identity, test_identity)
+    if auth._identity_loader is None:
+        return ANONYMOUS
+    if request.query_string:
+        _refuse_query_credentials(app)
+    try:
+        header = environ.get("HTTP_AUTHORIZATION")
+        if header is not None:
+            return _from_bearer(auth, app, header)
+        key_header = app.config["AUTH_API_KEY_HEADER"]
+        api_key = environ.get("HTTP_" + key_header.upper().replace("-", "_"))
+        if api_key is not None:
+            return _from_api_key(auth, app, api_key, key_header)
+        if "HTTP_COOKIE" in environ:
+            payload = session.get(SESSION_KEY)
+            if payload is not None:
+                try:
+                    return _from_session(auth, app, payload)
+                except CredentialError:
+                    forget_session_login()
+                    raise
+    except CredentialError as error:
+        if protection.is_public:
+            return ANONYMOUS
+        unauthorized(str(error), error=error.code)
+    return ANONYMOUS
+
+
+def _refuse_query_credentials(app: Flask) -> None:
+    refused = app.config["AUTH_REFUSED_QUERY_PARAMS"]
+    for name in request.args:
+        if name.lower() in refused:
+            raise APIError(
+                400,
+                f"Credentials are not accepted in the URL (query parameter {name!r}):"
+                " URLs end up in logs and browser history. Send"
+                " 'Authorization: Bearer <token>' instead.",
+            )
+
+
+def _check_user(auth: Auth, user_id: t.Any, version: t.Any, what: str) -> Identity:
+    identity = auth.load_identity(user_id)
+    if identity is None:
+        raise CredentialError(
+            f"The account of this {what} no longer exists or is disabled."
+        )
+    if identity.version != version:
+        raise CredentialError(
+            f"The {what} was invalidated (for example by a password change);"
+            " log in again."
+        )
+    return identity
+
+
+def _from_bearer(auth: Auth, app: Flask, header: str) -> Identity:
+    if len(header) > MAX_TOKEN_LENGTH + 7:
+        raise CredentialError(
+            "The Authorization header is too long.", "invalid_request"
+        )
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise CredentialError(
+            "Only 'Authorization: Bearer <token>' is accepted.", "invalid_request"
+        )
+    claims = auth.get_signer(app).verify(token)
+    if auth.get_store(app).is_revoked(claims.jti):
+        raise CredentialError("The bearer token has been revoked; log in again.")
+    identity = _check_user(auth, claims.sub, claims.ver, "token")
+    return identity.with_credential("token", claims.jti, claims.exp)
+
+
+def _from_api_key(auth: Auth, app: Flask, value: str, header: str) -> Identity:
+    if len(value) > MAX_TOKEN_LENGTH:
+        raise CredentialError(f"The {header} header is too long.", "invalid_request")
+    key_id, secret = parse_api_key(value)
+    record = auth.get_store(app).get_api_key(key_id)
+    if record is None or not check_api_key_secret(secret, record.key_hash):
+        raise CredentialError("The API key is not valid or has been revoked.")
+    identity = _check_user(auth, record.user_id, record.version, "API key")
+    return identity.with_credential("api_key", key_id)
+
+
+def _from_session(auth: Auth, app: Flask, payload: t.Any) -> Identity:
+    claims = session_claims(payload)
+    if auth.get_store(app).is_revoked(claims.sid):
+        raise CredentialError("This login session has ended; log in again.")
+    identity = _check_user(auth, claims.sub, claims.ver, "login session")
+    return identity.with_credential("session", claims.sid, claims.exp)

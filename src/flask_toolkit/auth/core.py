@@ -1,0 +1,309 @@
+"""The :class:`Auth` object (``toolkit.auth``): loader, tokens, API keys, revocation."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import typing as t
+
+from flask import current_app
+from flask import Flask
+from flask_wtf.csrf import generate_csrf
+
+from .. import config
+from .decorators import Protection
+from .identity import get_identity
+from .identity import Identity
+from .stores import ApiKeyRecord
+from .stores import CredentialStore
+from .stores import DatabaseStore
+from .stores import MemoryStore
+from .tokens import CredentialError
+from .tokens import generate_api_key
+from .tokens import TokenClaims
+from .tokens import TokenSigner
+
+config.register_defaults(
+    {
+        "AUTH_DEFAULT_DENY": False,
+        "AUTH_TOKEN_EXPIRES": 3600,
+        "AUTH_TOKEN_SALT": "flask-toolkit.auth.token",
+        "AUTH_TOKEN_CACHE_SIZE": 1024,
+        "AUTH_API_KEY_HEADER": "X-API-Key",
+        "AUTH_SESSION_MAX_AGE": 7 * 24 * 3600,
+        "AUTH_CREDENTIAL_STORE": "database",
+        "AUTH_CSRF": True,
+        "AUTH_LOGIN_VIEW": None,
+        "AUTH_REALM": "api",
+        "AUTH_REFUSED_QUERY_PARAMS": (
+            "access_token",
+            "api_key",
+            "apikey",
+            "auth_token",
+            "bearer_token",
+        ),
+    }
+)
+
+#: ``loader(user_id) -> Identity | None``, sync or async.
+IdentityLoader = t.Callable[[t.Any], t.Any]
+
+
+@dataclasses.dataclass
+class _AuthState:
+    """What ``toolkit.auth`` keeps per app, in ``get_state(app).components["auth"]``."""
+
+    signer: TokenSigner | None = None
+    store: CredentialStore | None = None
+    #: (endpoint, method) -> Protection, filled on first use.
+    protection: dict[tuple[str, str], Protection] = dataclasses.field(
+        default_factory=dict
+    )
+
+
+class Auth:
+    """Establish who is calling and check what they may do; ``toolkit.auth``.
+
+    The app tells it how to turn a user id into an :class:`Identity`::
+
+        @toolkit.auth.identity_loader
+        def load_identity(user_id):
+            user = db.session.get(User, user_id)
+            return None if user is None else Identity(user.id, user.permissions)
+
+    Until a loader is set, the toolkit authenticates nobody (every request is
+    anonymous) and leaves credentials alone, so an app can keep another auth library.
+    """
+
+    def __init__(self) -> None:
+        self._identity_loader: IdentityLoader | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Register the auth hooks on ``app`` (called by :meth:`Toolkit.init_app`)."""
+        from ..extension import get_state
+        from . import cli  # noqa: F401  (adds ``flask toolkit routes``)
+        from .authenticate import authenticate_request
+        from .authenticate import forget_identity
+
+        get_state(app).components["auth"] = _AuthState()
+        app.before_request(authenticate_request)
+        app.teardown_request(forget_identity)
+        app.context_processor(_csrf_context)
+
+    # -- identity -----------------------------------------------------------------
+
+    def identity_loader(self, loader: IdentityLoader) -> IdentityLoader:
+        """Register the function that turns a user id into an :class:`Identity`.
+
+        It is called on every authenticated request with the id stored in the
+        credential, through ``current_app.ensure_sync`` (so it may be ``async``), and
+        returns an :class:`Identity`, or ``None`` when the user no longer exists or is
+        disabled (the credential is then refused with 401).
+        Use it as a decorator; it returns ``loader`` unchanged.
+        """
+        self._identity_loader = loader
+        return loader
+
+    def is_configured(self, app: Flask | None = None) -> bool:
+        """Tell whether ``app`` can authenticate anyone: the toolkit is registered on it
+        and an identity loader is set.
+
+        Components that must not run open (the scheduler's REST API) check this at
+        start-up.
+
+        :param app: the app; the current app by default.
+        """
+        from ..extension import get_state
+
+        try:
+            state = get_state(app)
+        except RuntimeError:
+            return False
+        return "auth" in state.components and self._identity_loader is not None
+
+    def load_identity(self, user_id: t.Any) -> Identity | None:
+        """Call the identity loader for ``user_id`` and check what it returned."""
+        loader = self._identity_loader
+        if loader is None:
+            raise RuntimeError(
+                "No identity loader is set, so no credential can be accepted."
+                " Register one with '@toolkit.auth.identity_loader'."
+            )
+        identity = current_app.ensure_sync(loader)(user_id)
+        if identity is not None and not isinstance(identity, Identity):
+            raise TypeError(
+                "The identity loader must return a flask_toolkit.auth.Identity or None,"
+                f" got {type(identity).__name__}; wrap your user as"
+                " Identity(user.id, user.permissions, user=user)."
+            )
+        return identity
+
+    # -- state, tokens ------------------------------------------------------------
+
+    def _state(self, app: Flask | None = None) -> _AuthState:
+        from ..extension import get_state
+
+        return t.cast(_AuthState, get_state(app).components["auth"])
+
+    def get_store(self, app: Flask | None = None) -> CredentialStore:
+        """Return the app's credential store, creating it from ``AUTH_CREDENTIAL_STORE``
+        on first use."""
+        if app is None:
+            app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+        state = self._state(app)
+        if state.store is None:
+            state.store = _make_store(app)
+        return state.store
+
+    def get_signer(self, app: Flask | None = None) -> TokenSigner:
+        """Return the token signer for the app's current secret keys."""
+        if app is None:
+            app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+        state = self._state(app)
+        secret = app.config.get("SECRET_KEY")
+        if not secret:
+            raise RuntimeError(
+                "Tokens are signed with SECRET_KEY, which is not set. Set"
+                " app.config['SECRET_KEY'] to a long random value."
+            )
+        keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), secret)
+        signer = state.signer
+        if signer is None or signer.secret_keys != keys:
+            signer = state.signer = TokenSigner(
+                keys, app.config["AUTH_TOKEN_SALT"], app.config["AUTH_TOKEN_CACHE_SIZE"]
+            )
+        return signer
+
+    def issue_token(
+        self,
+        identity: Identity | t.Any,
+        *,
+        expires_in: float | None = None,
+        version: t.Any = None,
+    ) -> str:
+        """Issue a signed bearer token.
+
+        :param identity: an :class:`Identity` (its ``id`` and ``version`` are
+            used), or a user id.
+        :param expires_in: lifetime in seconds; ``AUTH_TOKEN_EXPIRES`` by default.
+        :param version: the credential version, when ``identity`` is a plain id.
+        :return: the token, for ``Authorization: Bearer <token>``.
+        """
+        if isinstance(identity, Identity):
+            user_id, version = identity.id, identity.version
+        else:
+            user_id = identity
+        if user_id is None:
+            raise ValueError("Cannot issue a token for the anonymous identity.")
+        if expires_in is None:
+            expires_in = current_app.config["AUTH_TOKEN_EXPIRES"]
+        return self.get_signer().issue(user_id, expires_in=expires_in, version=version)
+
+    def decode_token(self, token: str, *, check_expiry: bool = True) -> TokenClaims:
+        """Verify ``token``'s signature (and expiry) and return its claims.
+
+        Revocation and the credential version are not checked here.
+
+        :raises CredentialError: if the token is malformed, forged or expired.
+        """
+        return self.get_signer().verify(token, check_expiry=check_expiry)
+
+    # -- revocation -----------------------------------------------------------------
+
+    def revoke(self, credential_id: str, expires_at: float | None = None) -> None:
+        """Revoke one token or session by its id (``current_identity.credential_id``).
+
+        :param credential_id: a token id (``jti``) or a session id.
+        :param expires_at: when the credential expires anyway (Unix time), after
+            which the store may forget it; by default the longest lifetime configured.
+        """
+        if expires_at is None:
+            cfg = current_app.config
+            expires_at = time.time() + max(
+                cfg["AUTH_TOKEN_EXPIRES"], cfg["AUTH_SESSION_MAX_AGE"]
+            )
+        self.get_store().revoke(credential_id, expires_at)
+
+    def revoke_token(self, token: str) -> None:
+        """Revoke a token given its text (an expired token is accepted, and ignored)."""
+        try:
+            claims = self.decode_token(token, check_expiry=False)
+        except CredentialError:
+            raise ValueError(
+                "This is not a token issued by this app, so there is nothing to revoke."
+            ) from None
+        if claims.exp > time.time():
+            self.revoke(claims.jti, claims.exp)
+
+    def revoke_current(self) -> None:
+        """Revoke the credential the current request was authenticated with.
+
+        A token or session is revoked (and the session cookie cleared); an API key is
+        deleted.
+        """
+        from .sessions import logout_user
+
+        identity = get_identity()
+        if identity.method == "session":
+            logout_user()
+        elif identity.method == "api_key" and identity.credential_id:
+            self.revoke_api_key(identity.credential_id)
+        elif identity.method == "token" and identity.credential_id:
+            self.revoke(identity.credential_id, identity.expires_at)
+
+    # -- API keys -------------------------------------------------------------------
+
+    def create_api_key(
+        self, identity: Identity | t.Any, *, name: str = "", version: t.Any = None
+    ) -> tuple[str, str]:
+        """Create an API key; only its hash is stored.
+
+        :param identity: an :class:`Identity` or a user id, as for :meth:`issue_token`.
+        :param name: a label for the user's key list.
+        :param version: the credential version, when ``identity`` is a plain id.
+        :return: ``(key, key_id)``: show ``key`` to the user once (it cannot be shown
+            again); keep ``key_id`` to revoke it.
+        """
+        if isinstance(identity, Identity):
+            user_id, version = identity.id, identity.version
+        else:
+            user_id = identity
+        if user_id is None:
+            raise ValueError("Cannot create an API key for the anonymous identity.")
+        key, key_id, key_hash = generate_api_key()
+        self.get_store().add_api_key(
+            ApiKeyRecord(key_id, user_id, key_hash, name, version)
+        )
+        return key, key_id
+
+    def revoke_api_key(self, key_id: str) -> bool:
+        """Delete an API key; tell whether it existed."""
+        return self.get_store().delete_api_key(key_id)
+
+
+def _make_store(app: Flask) -> CredentialStore:
+    from ..extension import get_state
+
+    setting = app.config["AUTH_CREDENTIAL_STORE"]
+    if setting == "database":
+        return DatabaseStore(get_state(app).toolkit.db.get_engine(app))
+    if setting == "memory":
+        return MemoryStore()
+    if isinstance(setting, CredentialStore):
+        return setting
+    raise ValueError(
+        f"AUTH_CREDENTIAL_STORE = {setting!r} is not a store: use 'database',"
+        " 'memory', or an object with the methods of"
+        " flask_toolkit.auth.CredentialStore."
+    )
+
+
+def get_auth() -> Auth:
+    """The :class:`Auth` of the current app's toolkit."""
+    from ..extension import get_state
+
+    return get_state().toolkit.auth
+
+
+def _csrf_context() -> dict[str, t.Any]:
+    return {"csrf_token": generate_csrf}
