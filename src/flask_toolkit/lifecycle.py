@@ -77,8 +77,11 @@ def _create_sqlite(url: sa.URL) -> bool:
 
 
 def _admin_engine(url: sa.URL, database: str | None) -> sa.Engine:
+    # URL.set() treats None as "unchanged"; _replace (a NamedTuple method) clears it.
     return sa.create_engine(
-        url.set(database=database), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+        url._replace(database=database),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.NullPool,
     )
 
 
