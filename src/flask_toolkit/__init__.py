@@ -12,6 +12,7 @@ from .auth import require_permission
 from .errors import APIError
 from .errors import api_blueprint
 from .extension import Toolkit
+from .serialize import to_dict
 
 __all__ = [
     "APIError",
@@ -24,4 +25,5 @@ __all__ = [
     "require_permission",
     "Toolkit",
     "api_blueprint",
+    "to_dict",
 ]
