@@ -22,4 +22,27 @@ def test_demo_creates_and_lists_tasks(tmp_path: Path) -> None:
     assert [t["title"] for t in client.get("/api/tasks").json] == ["Water the plants"]
     bad = client.post("/api/tasks", json={"title": ""})
     assert bad.status_code == 400
-    assert bad.json == {"code": -1, "msg": {"title": ["A non-empty string is required."]}}
+    assert bad.json == {"code": -1, "msg": {"title": ["This field is required."]}}
+
+
+def test_demo_write_endpoints_validate(tmp_path: Path) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
+    client = app.test_client()
+    task = client.post("/api/tasks", json={"title": "  Sow seeds ", "done": True}).json
+    assert (task["title"], task["done"]) == ("Sow seeds", True)
+    wrong = client.post("/api/tasks", json={"title": 5, "colour": "red"})
+    assert wrong.status_code == 400
+    assert wrong.json["msg"] == {
+        "title": ["Not a valid string."],
+        "colour": ["Unknown field."],
+    }
+    # PATCH changes only what was sent: "done" stays true.
+    patched = client.patch(f"/api/tasks/{task['id']}", json={"title": "Sow beans"})
+    assert patched.status_code == 200
+    assert (patched.json["title"], patched.json["done"]) == ("Sow beans", True)
+    patched = client.patch(f"/api/tasks/{task['id']}", json={"done": False})
+    assert (patched.json["title"], patched.json["done"]) == ("Sow beans", False)
+    assert (
+        client.patch(f"/api/tasks/{task['id']}", json={"title": " "}).status_code == 400
+    )
+    assert client.patch("/api/tasks/999", json={"done": True}).status_code == 404

@@ -6,13 +6,14 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import Blueprint
-from flask import request
 
-from flask_toolkit import APIError
 from flask_toolkit import api_blueprint
+from flask_toolkit import validate_data
 
-from .models import Task
+from .forms import TaskForm
+from .forms import TaskPatchForm
 from .models import db
+from .models import Task
 
 api = api_blueprint(Blueprint("api", __name__, url_prefix="/api"))
 
@@ -33,12 +34,20 @@ def list_tasks() -> list[dict[str, t.Any]]:
 
 
 @api.post("/tasks")
-def create_task() -> tuple[dict[str, t.Any], int]:
-    data = request.get_json()
-    title = data.get("title") if isinstance(data, dict) else None
-    if not isinstance(title, str) or not title.strip():
-        raise APIError(400, {"title": ["A non-empty string is required."]})
-    task = Task(title=title.strip())
+@validate_data(TaskForm)
+def create_task(form: TaskForm) -> tuple[dict[str, t.Any], int]:
+    task = Task(**form.valid_data)
     db.session.add(task)
     db.session.commit()
     return task_json(task), 201
+
+
+@api.patch("/tasks/<int:task_id>")
+@validate_data(TaskPatchForm)
+def update_task(task_id: int, form: TaskPatchForm) -> dict[str, t.Any]:
+    task = db.get_or_404(Task, task_id)
+    # valid_data holds only the fields the client sent: a missing "done" stays as is.
+    for name, value in form.valid_data.items():
+        setattr(task, name, value)
+    db.session.commit()
+    return task_json(task)

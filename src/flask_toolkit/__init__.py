@@ -12,7 +12,9 @@ from .auth import require_permission
 from .errors import APIError
 from .errors import api_blueprint
 from .extension import Toolkit
+from .forms import MetaForm
 from .serialize import to_dict
+from .validation import validate_data
 
 __all__ = [
     "APIError",
@@ -23,7 +25,9 @@ __all__ = [
     "logout_user",
     "public",
     "require_permission",
+    "MetaForm",
     "Toolkit",
     "api_blueprint",
     "to_dict",
+    "validate_data",
 ]

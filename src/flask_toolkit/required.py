@@ -1,0 +1,120 @@
+"""What ``DataRequired``, ``InputRequired`` and ``Optional`` mean for JSON input.
+
+WTForms decides "required" from form strings: ``InputRequired`` refuses a falsy first
+raw value and ``DataRequired`` refuses falsy data, so ``0`` and ``false`` count as
+missing. For a JSON field the question is whether the key was sent with a value:
+
+``InputRequired``
+    the key is present and not ``null``. ``0``, ``false``, ``""``, ``[]`` pass.
+``DataRequired``
+    as ``InputRequired``, and also refuses a blank string and an empty list.
+    ``0`` and ``false`` pass.
+``Optional``
+    when the key is missing or ``null`` (or an empty query-string value), stop the
+    validation chain and clear errors. ``""`` in the body is a value.
+
+When a form is validated, the field's validator list is swapped for one where those
+three are replaced by the subclasses below (same messages and flags); the swapped
+list is cached per original list, so this costs one dict look-up per field.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Optional
+from wtforms.validators import StopValidation
+
+_SENT = 2  # forms.SENT, repeated to avoid an import cycle
+
+
+def _present(field: t.Any) -> bool:
+    return getattr(field, "_toolkit_state", 0) == _SENT
+
+
+def _missing(field: t.Any, message: str | None) -> t.NoReturn:
+    text = field.gettext("This field is required.") if message is None else message
+    field.errors[:] = []
+    raise StopValidation(text)
+
+
+class JSONInputRequired(InputRequired):  # type: ignore[misc]
+    """``InputRequired`` for JSON: the key is present and not null."""
+
+    def __call__(self, form: t.Any, field: t.Any) -> None:
+        if not _present(field):
+            _missing(field, self.message)
+
+
+class JSONDataRequired(DataRequired):  # type: ignore[misc]
+    """``DataRequired`` for JSON: present, not null, not blank, not an empty list."""
+
+    def __call__(self, form: t.Any, field: t.Any) -> None:
+        if _present(field):
+            data = field.data
+            if isinstance(data, str):
+                if data.strip():
+                    return
+            elif isinstance(data, (list, tuple, dict)):
+                if data:
+                    return
+            else:
+                return
+        _missing(field, self.message)
+
+
+class JSONOptional(Optional):  # type: ignore[misc]
+    """``Optional`` for JSON: skip the chain for a missing or null value."""
+
+    def __call__(self, form: t.Any, field: t.Any) -> None:
+        if _present(field):
+            raw = field.raw_data
+            if not (
+                getattr(field, "_toolkit_query", False)
+                and raw
+                and isinstance(raw[0], str)
+                and not self.string_check(raw[0])
+            ):
+                return
+        field.errors[:] = []
+        raise StopValidation()
+
+
+_REPLACEMENTS: tuple[tuple[type, type], ...] = (
+    (DataRequired, JSONDataRequired),
+    (InputRequired, JSONInputRequired),
+    (Optional, JSONOptional),
+)
+
+_chains: dict[int, tuple[t.Any, tuple[t.Any, ...]]] = {}
+_MAX_CHAINS = 4096
+
+
+def _convert(validator: t.Any) -> t.Any:
+    if isinstance(validator, (JSONDataRequired, JSONInputRequired, JSONOptional)):
+        return validator
+    for original, replacement in _REPLACEMENTS:
+        if type(validator) is original:
+            new: t.Any = object.__new__(replacement)
+            new.__dict__.update(validator.__dict__)
+            return new
+    return validator
+
+
+def json_chain(validators: t.Any) -> tuple[t.Any, ...]:
+    """Return ``validators`` with the three presence validators made JSON-aware.
+
+    :param validators: a field's validator sequence (cached by identity).
+    """
+    entry = _chains.get(id(validators))
+    if entry is not None and entry[0] is validators:
+        return entry[1]
+    converted = tuple(_convert(v) for v in validators)
+    if len(_chains) >= _MAX_CHAINS:
+        _chains.clear()
+    _chains[id(validators)] = (validators, converted)
+    # The converted tuple maps to itself, so a field validated twice stays cheap.
+    _chains[id(converted)] = (converted, converted)
+    return converted

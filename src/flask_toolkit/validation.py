@@ -1,0 +1,156 @@
+"""Reading a JSON request body safely, and the :func:`validate_data` view decorator.
+
+Every way a client can get the body wrong is answered in the error envelope, whatever
+kind of route the view is on (a validated endpoint is a JSON API by definition):
+
+- not JSON text (a syntax error, bad UTF-8, nested too deep): 400;
+- JSON, but not an object (a list, a string, a number, ``null``):
+  ``TOOLKIT_VALIDATION_STATUS``;
+- a non-empty body without a JSON ``Content-Type``: 415;
+- larger than ``TOOLKIT_VALIDATION_MAX_BODY`` bytes (or Flask's
+  ``MAX_CONTENT_LENGTH``): 413;
+- fields that fail validation: ``TOOLKIT_VALIDATION_STATUS`` with a mapping of field
+  name to messages as ``msg``; every other case has a sentence as ``msg``.
+
+An empty body is no body: the form is filled from the query string alone, whatever
+the method. Numbers in the body are parsed as :class:`~decimal.Decimal` so a
+:class:`~wtforms.fields.DecimalField` gets exactly what the client wrote.
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import json
+import typing as t
+
+from flask import current_app
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import config
+from .errors import APIError
+from .errors import error_response
+from .messages import negotiate
+from .messages import own_message
+
+if t.TYPE_CHECKING:
+    from werkzeug.datastructures import MultiDict
+
+    from .forms import MetaForm
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+config.register_defaults(
+    {
+        "TOOLKIT_VALIDATION_STATUS": 400,
+        "TOOLKIT_VALIDATION_MAX_BODY": 1024 * 1024,
+        "TOOLKIT_VALIDATION_TRANSLATE": True,
+    }
+)
+
+_CONSTANTS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+class BadBody(APIError):
+    """The request body cannot be read as a JSON object; answered in the envelope."""
+
+
+def _parse_constant(name: str) -> float:
+    return _CONSTANTS[name]
+
+
+def _setting(key: str) -> t.Any:
+    try:
+        return current_app.config[key]
+    except KeyError:
+        raise RuntimeError(
+            f"Config key {key!r} is missing: the app is not registered with"
+            " flask-toolkit. Did you forget to call 'Toolkit(app)' or"
+            " 'toolkit.init_app(app)'?"
+        ) from None
+
+
+def request_locale() -> str | None:
+    """The WTForms catalogue for the current request's ``Accept-Language``."""
+    if not current_app.config.get("TOOLKIT_VALIDATION_TRANSLATE", True):
+        return None
+    return negotiate(request.headers.get("Accept-Language"))
+
+
+def _fail(status: int, text: str, **values: t.Any) -> t.NoReturn:
+    msg = own_message(request_locale(), text)
+    raise BadBody(status, msg % values if values else msg)
+
+
+def read_json_request() -> tuple[dict[str, t.Any], MultiDict[str, str]]:
+    """Return ``(body object, query args)`` for the current request.
+
+    :raises BadBody: for every body that is not a JSON object (see the module doc).
+    """
+    limit = current_app.config.get("TOOLKIT_VALIDATION_MAX_BODY")
+    length = request.content_length
+    if limit is not None and length is not None and length > limit:
+        _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+    if length == 0:
+        return {}, request.args
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        _fail(413, "The request body is larger than %(max)d bytes.", max=limit or 0)
+    if not raw:
+        return {}, request.args
+    if limit is not None and len(raw) > limit:  # chunked bodies have no length header
+        _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+    if not request.is_json:
+        _fail(
+            415, "Send the request body as JSON, with 'Content-Type: application/json'."
+        )
+    try:
+        body = json.loads(
+            raw, parse_float=decimal.Decimal, parse_constant=_parse_constant
+        )
+    except (ValueError, RecursionError):
+        _fail(400, "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        _fail(
+            _setting("TOOLKIT_VALIDATION_STATUS"),
+            "The request body must be a JSON object.",
+        )
+    return body, request.args
+
+
+def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
+    """Validate the request with ``form_class`` and call the view with ``form=``.
+
+    On failure the view is not called; the client gets ``TOOLKIT_VALIDATION_STATUS``
+    (default 400) with ``TOOLKIT_ERROR_FORMATTER``'s envelope, by default
+    ``{"code": -1, "msg": form.errors}``. Works on async views, blueprint views and
+    :class:`~flask.views.MethodView` methods (or in its ``decorators`` list)::
+
+        @app.post("/tasks")
+        @validate_data(TaskForm)
+        def create_task(form: TaskForm):
+            task = Task(**form.valid_data)
+
+    :param form_class: a :class:`~flask_toolkit.MetaForm` subclass.
+    """
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            try:
+                form = form_class()
+            except BadBody as e:
+                return error_response(e.code or 400, e.msg)
+            if not form.validate():
+                return error_response(
+                    _setting("TOOLKIT_VALIDATION_STATUS"), form.errors
+                )
+            kwargs["form"] = form
+            return current_app.ensure_sync(view)(*args, **kwargs)
+
+        wrapper._toolkit_form = form_class  # type: ignore[attr-defined]
+        return t.cast(F, wrapper)
+
+    return decorator
