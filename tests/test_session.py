@@ -128,6 +128,22 @@ def test_a_failed_inner_scope_undoes_only_its_own_writes(db_app: Flask) -> None:
     assert titles == ["Outer before", "Outer after"]
 
 
+def test_a_failed_flush_in_an_inner_scope_lets_the_outer_one_go_on(
+    db_app: Flask,
+) -> None:
+    with db.session_scope() as outer:
+        outer.add(Project(name="Taken"))
+        outer.flush()
+        with pytest.raises(sa.exc.IntegrityError):
+            with db.session_scope() as inner:
+                inner.add(Project(name="Taken"))
+                inner.flush()
+        outer.add(Task(title="After the conflict"))
+    assert count_tasks(db_app) == 1
+    with db.session_scope(commit=False) as session:
+        assert session.scalars(sa.select(Project.name)).all() == ["Taken"]
+
+
 def test_nested_commit_false_discards_only_the_inner_block(db_app: Flask) -> None:
     with db.session_scope() as outer:
         outer.add(Task(title="Kept"))

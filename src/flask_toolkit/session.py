@@ -120,7 +120,9 @@ class SessionScope:
         """Roll back after ``exc``; a failure here is logged, never raised."""
         try:
             if self._savepoint is not None:
-                if self._savepoint.is_active:
+                # Still the innermost savepoint also when a failed flush deactivated
+                # it (then it must be rolled back all the same); not once it is closed.
+                if session.get_nested_transaction() is self._savepoint:
                     self._savepoint.rollback()
             else:
                 session.rollback()
