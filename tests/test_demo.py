@@ -19,7 +19,9 @@ def test_demo_creates_and_lists_tasks(tmp_path: Path) -> None:
     client = app.test_client()
     created = client.post("/api/tasks", json={"title": "Water the plants"})
     assert created.status_code == 201
-    assert [t["title"] for t in client.get("/api/tasks").json] == ["Water the plants"]
+    listed = client.get("/api/tasks").json
+    assert [t["title"] for t in listed["items"]] == ["Water the plants"]
+    assert (listed["page"], listed["total"]) == (1, 1)
     bad = client.post("/api/tasks", json={"title": ""})
     assert bad.status_code == 400
     assert bad.json == {"code": -1, "msg": {"title": ["This field is required."]}}
@@ -46,3 +48,29 @@ def test_demo_write_endpoints_validate(tmp_path: Path) -> None:
         client.patch(f"/api/tasks/{task['id']}", json={"title": " "}).status_code == 400
     )
     assert client.patch("/api/tasks/999", json={"done": True}).status_code == 404
+
+
+def test_demo_projects_list_their_tasks(tmp_path: Path) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
+    client = app.test_client()
+    project = client.post("/api/projects", json={"name": "Garden"}).json
+    assert client.post("/api/projects", json={"name": "Garden"}).status_code == 409
+    task = client.post(
+        "/api/tasks", json={"title": "Dig", "project_id": project["id"]}
+    ).json
+    assert task["project_id"] == project["id"]
+    no_project = client.post("/api/tasks", json={"title": "Lost", "project_id": 99})
+    assert no_project.status_code == 400
+    assert no_project.json["msg"] == {
+        "project_id": ["There is no project with this id."]
+    }
+    listed = client.get("/api/projects").json["items"]
+    assert [(p["name"], [t["title"] for t in p["tasks"]]) for p in listed] == [
+        ("Garden", ["Dig"])
+    ]
+    assert client.get(f"/api/tasks/{task['id']}").json["title"] == "Dig"
+    assert client.get("/api/tasks/999").json == {
+        "code": -1,
+        "msg": "Task 999 was not found.",
+    }
+    assert client.get("/api/tasks?page=0").status_code == 400

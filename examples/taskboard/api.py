@@ -6,40 +6,43 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import Blueprint
+from sqlalchemy.orm import selectinload
 
 from flask_toolkit import api_blueprint
+from flask_toolkit import APIError
+from flask_toolkit import to_dict
 from flask_toolkit import validate_data
 
+from .forms import ProjectForm
 from .forms import TaskForm
 from .forms import TaskPatchForm
 from .models import db
+from .models import Project
 from .models import Task
 
 api = api_blueprint(Blueprint("api", __name__, url_prefix="/api"))
 
 
-def task_json(task: Task) -> dict[str, t.Any]:
-    return {
-        "id": task.id,
-        "title": task.title,
-        "done": task.done,
-        "created_at": task.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-    }
-
-
 @api.get("/tasks")
-def list_tasks() -> list[dict[str, t.Any]]:
-    tasks = db.session.scalars(sa.select(Task).order_by(Task.id))
-    return [task_json(task) for task in tasks]
+def list_tasks() -> dict[str, t.Any]:
+    """One page of tasks, oldest first: ``?page=``, ``?per_page=`` (at most 100)."""
+    return db.paginate(sa.select(Task).order_by(Task.id)).to_dict()
+
+
+@api.get("/tasks/<int:task_id>")
+def get_task(task_id: int) -> dict[str, t.Any]:
+    return to_dict(db.get_or_404(Task, task_id))
 
 
 @api.post("/tasks")
 @validate_data(TaskForm)
 def create_task(form: TaskForm) -> tuple[dict[str, t.Any], int]:
     task = Task(**form.valid_data)
+    if task.project_id is not None and db.session.get(Project, task.project_id) is None:
+        raise APIError(400, {"project_id": ["There is no project with this id."]})
     db.session.add(task)
     db.session.commit()
-    return task_json(task), 201
+    return to_dict(task), 201
 
 
 @api.patch("/tasks/<int:task_id>")
@@ -50,4 +53,22 @@ def update_task(task_id: int, form: TaskPatchForm) -> dict[str, t.Any]:
     for name, value in form.valid_data.items():
         setattr(task, name, value)
     db.session.commit()
-    return task_json(task)
+    return to_dict(task)
+
+
+@api.get("/projects")
+def list_projects() -> dict[str, t.Any]:
+    """One page of projects, each with its tasks (loaded in one more query)."""
+    select = (
+        sa.select(Project).options(selectinload(Project.tasks)).order_by(Project.id)
+    )
+    return db.paginate(select).to_dict(include=["tasks"])
+
+
+@api.post("/projects")
+@validate_data(ProjectForm)
+def create_project(form: ProjectForm) -> tuple[dict[str, t.Any], int]:
+    project = Project(**form.valid_data)
+    db.session.add(project)
+    db.session.commit()  # a name already taken: IntegrityError, answered 409
+    return to_dict(project), 201

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from wtforms import BooleanField
+from wtforms import IntegerField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
@@ -21,6 +22,7 @@ class TaskForm(MetaForm):
 
     title = StringField(validators=[DataRequired(), Length(max=200)], filters=[strip])
     done = BooleanField()
+    project_id = IntegerField()
 
 
 class TaskPatchForm(MetaForm):
@@ -28,3 +30,9 @@ class TaskPatchForm(MetaForm):
 
     title = StringField(validators=[Length(min=1, max=200)], filters=[strip])
     done = BooleanField()
+
+
+class ProjectForm(MetaForm):
+    """``POST /api/projects``: a name, unique across projects."""
+
+    name = StringField(validators=[DataRequired(), Length(max=100)], filters=[strip])
