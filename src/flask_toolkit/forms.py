@@ -35,18 +35,19 @@ from wtforms.fields import FieldList
 from wtforms.fields import FormField
 from wtforms.meta import DefaultMeta
 
-from . import jsonfields
-from . import required
-from .messages import own_message
+from . import templates
+from .checking import form_errors
+from .checking import validate_form
+from .loading import load
+from .messages import resolve_locale
 from .messages import translations_for
+from .required import MISSING
+from .required import NULL
 
 if t.TYPE_CHECKING:
     from werkzeug.datastructures import MultiDict
 
 _UNSET: t.Any = object()
-
-#: ``field._toolkit_state``: what the client sent for a field.
-MISSING, NULL, SENT = 0, 1, 2
 
 
 class MetaForm(Form):  # type: ignore[misc]
@@ -67,6 +68,9 @@ class MetaForm(Form):  # type: ignore[misc]
         not a JSON object.
     """
 
+    #: Marks forms whose ``validate`` understands JSON input.
+    _toolkit_json = True
+
     class Meta(DefaultMeta):  # type: ignore[misc]
         csrf = False
         #: ``False``: negotiate the language from ``Accept-Language``; or a list of
@@ -77,21 +81,7 @@ class MetaForm(Form):  # type: ignore[misc]
         _toolkit_locale: str | None = None
 
         def get_translations(self, form: t.Any) -> t.Any:
-            locales = self.locales
-            locale = None
-            if locales is False or locales is None:
-                if has_request_context():
-                    from .validation import request_locale
-
-                    locale = request_locale()
-            else:
-                from .messages import resolve_locale
-
-                for tag in [locales] if isinstance(locales, str) else locales:
-                    locale = resolve_locale(tag)
-                    if locale is not None:
-                        break
-            self._toolkit_locale = locale
+            locale = self._toolkit_locale = locale_of(self)
             return translations_for(locale)
 
     def __init__(
@@ -122,14 +112,30 @@ class MetaForm(Form):  # type: ignore[misc]
                 return
             from .validation import read_json_request
 
-            json, query = read_json_request()
+            json, query = read_json_request(templates.wants_decimal(type(self)))
         elif plain:
             raise TypeError("Pass either 'json='/'query=' or WTForms' data arguments.")
         else:
             json = None if json is _UNSET else json
             query = None if query is _UNSET else query
-        super().__init__(prefix=prefix, meta=meta)
-        load(self, json or {}, query or None, top=True)
+        cls = type(self)
+        if meta is None and not cls._wtforms_meta.csrf:
+            # The fast path: copy prototype fields instead of binding (templates.py).
+            meta_obj = cls._wtforms_meta()
+            locale = meta_obj._toolkit_locale = locale_of(meta_obj)
+            if prefix and prefix[-1] not in "-_;:/.":
+                prefix += "-"
+            self.meta = meta_obj
+            self._parent_form = None
+            self._form_error_key = ""
+            self._prefix = prefix
+            self.form_errors: list[str] = []
+            template = templates.get_template(cls, prefix, locale)
+            templates.fill(self, template, meta_obj, locale)
+            load(self, json or {}, query or None, top=True, known=template.keys)
+        else:
+            super().__init__(prefix=prefix, meta=meta)
+            load(self, json or {}, query or None, top=True)
 
     def validate(
         self, extra_validators: t.Mapping[str, t.Sequence[t.Any]] | None = None
@@ -163,195 +169,20 @@ class MetaForm(Form):  # type: ignore[misc]
         return sent_data(self, keep_null=True)
 
 
-def load(
-    form: t.Any,
-    body: t.Mapping[str, t.Any],
-    query: MultiDict[str, str] | None,
-    *,
-    top: bool,
-) -> None:
-    """Fill an already constructed form's fields from a JSON object and query args.
+def locale_of(meta: t.Any) -> str | None:
+    """A form's language: its ``Meta.locales``, else the request's, else English."""
+    locales = meta.locales
+    if locales is False or locales is None:
+        if has_request_context():
+            from .validation import request_locale
 
-    :param form: any WTForms form, processed with defaults already.
-    :param body: the JSON object for this form.
-    :param query: query-string arguments, only for the top-level form.
-    :param top: whether keys carry the form's prefix (top level) or are short names.
-    """
-    form._toolkit_top = top
-    known = set()
-    for attr, field in form._fields.items():
-        key = field.name if top else field.short_name
-        known.add(key)
-        if key in body:
-            put(form, field, body[key], False, attr)
-        elif query is not None and key in query:
-            values = query.getlist(key)
-            if isinstance(field, FieldList) or jsonfields.multi_valued(field):
-                put(form, field, values, True, attr)
-            elif isinstance(field, FormField):
-                _refuse(field, "Send this field in the JSON body.")
-            elif len(values) > 1:
-                _refuse(field, "Send this field only once.")
-            else:
-                put(form, field, values[0], True, attr)
-        else:
-            field._toolkit_state = MISSING
-            field.raw_data = []
-            if isinstance(field, FormField):
-                load(field.form, {}, None, top=False)
-    unknown: dict[str, list[str]] = {}
-    if form.meta.unknown_fields == "error":
-        csrf_name = None if form.meta.csrf else form.meta.csrf_field_name
-        sources = (body,) if query is None else (body, query)
-        for source in sources:
-            for key in source:
-                if key not in known and key != csrf_name and key not in unknown:
-                    text = own_message(form.meta._toolkit_locale, "Unknown field.")
-                    unknown[key] = [text]
-    form._toolkit_unknown = unknown
-
-
-def _refuse(field: t.Any, text: str) -> None:
-    field._toolkit_state = SENT
-    field.raw_data = []
-    field.process_errors = [jsonfields.message(field, text)]
-
-
-def put(
-    form: t.Any, field: t.Any, value: t.Any, from_query: bool, attr: str | None
-) -> None:
-    """Give one field one value from the body (``from_query=False``) or query string."""
-    field.process_errors = []
-    if value is None:
-        field._toolkit_state = NULL
-        field.raw_data = []
-        if isinstance(field, FormField):
-            load(field.form, {}, None, top=False)
-        elif not isinstance(field, FieldList):
-            field.data = None
-        return
-    field._toolkit_state = SENT
-    field._toolkit_query = from_query
-    field.raw_data = value if from_query and isinstance(value, list) else [value]
-    if isinstance(field, FormField):
-        if not isinstance(value, dict):
-            _refuse(field, "Expected a JSON object.")
-            return
-        load(field.form, value, None, top=False)
-        return
-    if isinstance(field, FieldList):
-        if not isinstance(value, list):
-            _refuse(field, "Expected a list.")
-            return
-        if field.max_entries and len(value) > field.max_entries:
-            text = jsonfields.message(field, "Send at most %(max)d items.")
-            _refuse(field, text % {"max": field.max_entries})
-            return
-        field.entries = []
-        field.last_index = -1
-        for item in value:
-            put(form, field._add_entry(), item, from_query, None)
-        return
-    converter = jsonfields.converter_for(field)
-    if from_query and converter is not jsonfields.to_str and _blank(value):
-        # "?page=" from an HTML form means "not given" for anything but a string.
-        field._toolkit_state = MISSING
-        field.raw_data = []
-        return
-    try:
-        field.data = converter(field, value, from_query)
-    except jsonfields.InvalidValue as e:
-        field.process_errors = [e.message]
-        field.data = None
-        return
-    filters = field.filters
-    inline = getattr(form, f"filter_{attr}", None) if attr is not None else None
-    if filters or inline is not None:
-        try:
-            for flt in filters:
-                field.data = flt(field.data)
-            if inline is not None:
-                field.data = inline(field.data)
-        except ValueError as e:
-            field.process_errors = [e.args[0]]
-
-
-def _blank(value: t.Any) -> bool:
-    return isinstance(value, str) and not value.strip()
-
-
-def validate_form(
-    form: t.Any, extra: t.Mapping[str, t.Sequence[t.Any]] | None = None
-) -> bool:
-    """Validate a form filled by :func:`load`, with JSON-aware required checks."""
-    ok = True
-    cls = type(form)
-    for attr, field in form._fields.items():
-        chain = list(extra.get(attr, ())) if extra else []
-        inline = getattr(cls, f"validate_{attr}", None)
-        if inline is not None:
-            chain.append(inline)
-        if not _validate_field(form, field, chain):
-            ok = False
-    if getattr(form, "_toolkit_unknown", None):
-        ok = False
-    return ok
-
-
-def _validate_field(form: t.Any, field: t.Any, extra: t.Sequence[t.Any]) -> bool:
-    if field.process_errors:
-        if not isinstance(field, FormField):
-            field.errors = list(field.process_errors)
-        return False
-    if isinstance(field, FormField):
-        nested = field.form
-        if isinstance(nested, MetaForm):
-            return nested.validate()
-        return validate_form(nested)
-    if getattr(field, "_toolkit_state", MISSING) != SENT and not field.flags.required:
-        # Not sent and not required: nothing to check (WTForms would check None).
-        field.errors = []
-        return True
-    if isinstance(field, FieldList):
-        errors = []
-        entries_ok = True
-        for entry in field.entries:
-            if not _validate_field(form, entry, ()):
-                entries_ok = False
-            errors.append(field_errors(entry))
-        field.errors = [] if entries_ok else errors
-        chain = [*required.json_chain(field.validators), *extra]
-        field._run_validation_chain(form, chain)
-        return not field.errors
-    field.validators = required.json_chain(field.validators)
-    return bool(field.validate(form, extra))
-
-
-def field_errors(field: t.Any) -> t.Any:
-    """One field's errors: a list of messages, a dict for a nested form."""
-    if field.process_errors:
-        return list(field.process_errors)
-    if isinstance(field, FormField):
-        return form_errors(field.form, top=False)
-    return field.errors
-
-
-def form_errors(form: t.Any, *, top: bool) -> dict[str, t.Any]:
-    """A form's errors keyed by the names the client uses (see the module doc).
-
-    :param top: whether this is the top-level form (keys carry its prefix).
-    """
-    out: dict[str, t.Any] = {}
-    for field in form._fields.values():
-        errors = field_errors(field)
-        if errors:
-            out[field.name if top else field.short_name] = errors
-    unknown = getattr(form, "_toolkit_unknown", None)
-    if unknown:
-        out.update(unknown)
-    if form.form_errors:
-        out[getattr(form, "_form_error_key", "") or ""] = list(form.form_errors)
-    return out
+            return request_locale()
+        return None
+    for tag in [locales] if isinstance(locales, str) else locales:
+        locale = resolve_locale(tag)
+        if locale is not None:
+            return locale
+    return None
 
 
 def sent_data(form: t.Any, *, keep_null: bool) -> dict[str, t.Any]:
@@ -359,7 +190,7 @@ def sent_data(form: t.Any, *, keep_null: bool) -> dict[str, t.Any]:
     out: dict[str, t.Any] = {}
     csrf_name = form.meta.csrf_field_name if form.meta.csrf else None
     for attr, field in form._fields.items():
-        state = getattr(field, "_toolkit_state", MISSING)
+        state = field.__dict__.get("_toolkit_state", MISSING)
         if state == MISSING or attr == csrf_name:
             continue
         if state == NULL:

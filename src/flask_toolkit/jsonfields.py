@@ -97,6 +97,8 @@ def _to_int(field: t.Any, value: t.Any, from_query: bool) -> int:
     elif isinstance(value, decimal.Decimal) and value.is_finite():
         if value == value.to_integral_value():
             return int(value)
+    elif isinstance(value, float) and value.is_integer():
+        return int(value)
     raise InvalidValue(message(field, "Not a valid integer value."))
 
 

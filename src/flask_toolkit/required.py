@@ -27,11 +27,12 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
 
-_SENT = 2  # forms.SENT, repeated to avoid an import cycle
+#: ``field._toolkit_state``: what the client sent for a field.
+MISSING, NULL, SENT = 0, 1, 2
 
 
 def _present(field: t.Any) -> bool:
-    return getattr(field, "_toolkit_state", 0) == _SENT
+    return getattr(field, "_toolkit_state", MISSING) == SENT
 
 
 def _missing(field: t.Any, message: str | None) -> t.NoReturn:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import inspect
 import json
 import typing as t
 
@@ -35,6 +36,7 @@ from .messages import negotiate
 from .messages import own_message
 
 if t.TYPE_CHECKING:
+    from flask import Request
     from werkzeug.datastructures import MultiDict
 
     from .forms import MetaForm
@@ -73,9 +75,10 @@ def _setting(key: str) -> t.Any:
 
 def request_locale() -> str | None:
     """The WTForms catalogue for the current request's ``Accept-Language``."""
-    if not current_app.config.get("TOOLKIT_VALIDATION_TRANSLATE", True):
+    header = request.environ.get("HTTP_ACCEPT_LANGUAGE")
+    if not header or not current_app.config.get("TOOLKIT_VALIDATION_TRANSLATE", True):
         return None
-    return negotiate(request.headers.get("Accept-Language"))
+    return negotiate(header)
 
 
 def _fail(status: int, text: str, **values: t.Any) -> t.NoReturn:
@@ -83,33 +86,51 @@ def _fail(status: int, text: str, **values: t.Any) -> t.NoReturn:
     raise BadBody(status, msg % values if values else msg)
 
 
-def read_json_request() -> tuple[dict[str, t.Any], MultiDict[str, str]]:
+def _is_json(req: Request, content_type: str) -> bool:
+    if content_type == "application/json" or content_type.startswith(
+        "application/json;"
+    ):
+        return True
+    return bool(req.is_json)
+
+
+def read_json_request(
+    decimals: bool = True,
+) -> tuple[dict[str, t.Any], MultiDict[str, str]]:
     """Return ``(body object, query args)`` for the current request.
 
+    :param decimals: parse numbers with a fraction or exponent as
+        :class:`~decimal.Decimal` (exact) rather than ``float``.
     :raises BadBody: for every body that is not a JSON object (see the module doc).
     """
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    environ = req.environ
     limit = current_app.config.get("TOOLKIT_VALIDATION_MAX_BODY")
-    length = request.content_length
+    header = environ.get("CONTENT_LENGTH")
+    length = int(header) if header and header.isdigit() else req.content_length
     if limit is not None and length is not None and length > limit:
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
     if length == 0:
-        return {}, request.args
+        return {}, req.args
     try:
-        raw = request.get_data(cache=True)
+        raw = req.get_data(cache=True)
     except RequestEntityTooLarge:
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit or 0)
     if not raw:
-        return {}, request.args
+        return {}, req.args
     if limit is not None and len(raw) > limit:  # chunked bodies have no length header
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
-    if not request.is_json:
+    if not _is_json(req, environ.get("CONTENT_TYPE", "")):
         _fail(
             415, "Send the request body as JSON, with 'Content-Type: application/json'."
         )
     try:
-        body = json.loads(
-            raw, parse_float=decimal.Decimal, parse_constant=_parse_constant
-        )
+        if decimals:
+            body = json.loads(
+                raw, parse_float=decimal.Decimal, parse_constant=_parse_constant
+            )
+        else:
+            body = json.loads(raw)
     except (ValueError, RecursionError):
         _fail(400, "The request body is not valid JSON.")
     if not isinstance(body, dict):
@@ -117,7 +138,7 @@ def read_json_request() -> tuple[dict[str, t.Any], MultiDict[str, str]]:
             _setting("TOOLKIT_VALIDATION_STATUS"),
             "The request body must be a JSON object.",
         )
-    return body, request.args
+    return body, req.args
 
 
 def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
@@ -137,6 +158,8 @@ def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
     """
 
     def decorator(view: F) -> F:
+        is_async = inspect.iscoroutinefunction(view)
+
         @functools.wraps(view)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
             try:
@@ -148,7 +171,9 @@ def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
                     _setting("TOOLKIT_VALIDATION_STATUS"), form.errors
                 )
             kwargs["form"] = form
-            return current_app.ensure_sync(view)(*args, **kwargs)
+            if is_async:
+                return current_app.ensure_sync(view)(*args, **kwargs)
+            return view(*args, **kwargs)
 
         wrapper._toolkit_form = form_class  # type: ignore[attr-defined]
         return t.cast(F, wrapper)

@@ -1,0 +1,122 @@
+"""Run the validators of a form filled from JSON, and collect its errors.
+
+WTForms' ``Form.validate`` runs every validator of every field, also on fields the
+client never sent, and turns nested errors into whatever shape each field class
+chooses. For a JSON API:
+
+- a field with a type error (``process_errors``) reports that error alone: its
+  validators never see a value of the wrong type;
+- a field that was not sent and is not required is not checked at all;
+- required validators are the JSON-aware ones of :mod:`flask_toolkit.required`;
+- errors are keyed by the names the client sent, nested like the input: an object
+  for a :class:`~wtforms.fields.FormField`, a list with one entry per item for a
+  :class:`~wtforms.fields.FieldList`, and unknown keys next to the field errors.
+
+Fields whose class keeps WTForms' own ``validate``, ``pre_validate`` and
+``post_validate`` have their validator chain run directly, with WTForms' semantics
+(``StopValidation`` ends the chain, ``ValidationError`` adds a message).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from wtforms.fields import FormField
+from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError
+
+from .loading import info_of
+from .loading import LIST
+from .loading import NESTED
+from .required import json_chain
+from .required import SENT
+
+
+def validate_form(
+    form: t.Any, extra: t.Mapping[str, t.Sequence[t.Any]] | None = None
+) -> bool:
+    """Validate a form filled by :func:`~flask_toolkit.loading.load`.
+
+    :param form: the form.
+    :param extra: attribute name -> extra validators, as in WTForms.
+    """
+    ok = True
+    for attr, field in form._fields.items():
+        info = info_of(field, form, attr)
+        chain: t.Sequence[t.Any] = extra.get(attr, ()) if extra else ()
+        if info.inline_validator is not None:
+            chain = [*chain, getattr(type(form), info.inline_validator)]
+        if not _validate_field(form, field, info, chain):
+            ok = False
+    if getattr(form, "_toolkit_unknown", None):
+        ok = False
+    return ok
+
+
+def _validate_field(
+    form: t.Any, field: t.Any, info: t.Any, extra: t.Sequence[t.Any]
+) -> bool:
+    if field.process_errors:
+        if info.kind != NESTED:
+            field.errors = list(field.process_errors)
+        return False
+    if info.kind == NESTED:
+        nested = field.form
+        if getattr(nested, "_toolkit_json", False):
+            return bool(nested.validate())
+        return validate_form(nested)
+    if field.__dict__.get("_toolkit_state", 0) != SENT and not info.required:
+        # Not sent and not required: nothing to check (WTForms would check None).
+        field.errors = []
+        return True
+    if info.kind == LIST:
+        errors = []
+        entries_ok = True
+        for entry in field.entries:
+            if not _validate_field(form, entry, info_of(entry, form, None), ()):
+                entries_ok = False
+            errors.append(field_errors(entry))
+        field.errors = [] if entries_ok else errors
+        field._run_validation_chain(form, [*json_chain(field.validators), *extra])
+        return not field.errors
+    if not info.plain:
+        return bool(field.validate(form, extra))
+    errors = field.errors = []
+    for validator in (*field.validators, *extra) if extra else field.validators:
+        try:
+            validator(form, field)
+        except StopValidation as e:
+            if e.args and e.args[0]:
+                errors.append(e.args[0])
+            break
+        except ValidationError as e:
+            errors.append(e.args[0])
+    return not errors
+
+
+def field_errors(field: t.Any) -> t.Any:
+    """One field's errors: a list of messages, a dict for a nested form."""
+    if field.process_errors:
+        return list(field.process_errors)
+    if isinstance(field, FormField):
+        return form_errors(field.form, top=False)
+    return field.errors
+
+
+def form_errors(form: t.Any, *, top: bool) -> dict[str, t.Any]:
+    """A form's errors keyed by the names the client uses.
+
+    :param form: the form.
+    :param top: whether this is the top-level form (keys carry its prefix).
+    """
+    out: dict[str, t.Any] = {}
+    for field in form._fields.values():
+        errors = field_errors(field)
+        if errors:
+            out[field.name if top else field.short_name] = errors
+    unknown = getattr(form, "_toolkit_unknown", None)
+    if unknown:
+        out.update(unknown)
+    if form.form_errors:
+        out[getattr(form, "_form_error_key", "") or ""] = list(form.form_errors)
+    return out
