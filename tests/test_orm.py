@@ -276,6 +276,47 @@ def test_unreachable_database_is_a_503_envelope(tmp_path: Path) -> None:
     assert kit.db.get_engine(app).pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
+def test_locked_sqlite_is_a_503(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/locked.db"
+    app = make_app(
+        url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 0.1}}
+    )
+
+    @app.post("/api/tasks")
+    def create() -> tuple[dict[str, t.Any], int]:
+        db.session.add(Task(title="Blocked"))
+        db.session.commit()
+        return {}, 201
+
+    other = sa.create_engine(url, poolclass=sa.NullPool)
+    with other.connect() as holder:
+        holder.exec_driver_sql("BEGIN EXCLUSIVE")
+        answer = app.test_client().post("/api/tasks")
+        holder.rollback()
+    other.dispose()
+    assert answer.status_code == 503
+    assert db.get_engine(app).pool.checkedout() == 0  # type: ignore[attr-defined]
+    db.get_engine(app).dispose()
+
+
+def test_exhausted_pool_is_a_503(db_app: Flask, tmp_path: Path) -> None:
+    url = db.get_engine(db_app).url.render_as_string(hide_password=False)
+    options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.1}
+    app = make_app(url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS=options)
+
+    @app.get("/api/count")
+    def count() -> dict[str, t.Any]:
+        return {"n": db.session.scalar(sa.select(sa.func.count()).select_from(Task))}
+
+    engine = db.get_engine(app)
+    client = app.test_client()
+    with engine.connect():  # the only connection, held elsewhere
+        busy = client.get("/api/count")
+    assert busy.status_code == 503
+    assert client.get("/api/count").json == {"n": 0}
+    engine.dispose()
+
+
 def test_other_database_errors_stay_500(db_app: Flask) -> None:
     db_app.config["PROPAGATE_EXCEPTIONS"] = False
 

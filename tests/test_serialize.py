@@ -87,6 +87,20 @@ def test_decimal_is_a_string_and_deferred_columns_are_never_loaded(
         to_dict(project, unloaded="raise")
 
 
+def test_expired_attributes_are_never_refreshed(db_app: Flask) -> None:
+    task = load_tasks()[0]
+    db.session.expire(task, ["title"])
+    assert sa.inspect(task).unloaded >= {"title"}
+    with _no_queries():
+        assert "title" not in to_dict(task)
+    db.session.expire(task)
+    with _no_queries():
+        with pytest.raises(NotLoadedError, match="has no loaded column.*refresh"):
+            to_dict(task)
+    db.session.refresh(task)
+    assert to_dict(task)["title"] == "Dig"
+
+
 def test_relationships_only_when_included_and_loaded(db_app: Flask) -> None:
     tasks = load_tasks()
     with _no_queries():

@@ -44,6 +44,6 @@ class Task(db.Model):  # type: ignore[name-defined,misc]
         sa.ForeignKey("project.id", ondelete="SET NULL"), default=None, index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(default_factory=utcnow)
-    project: Mapped[Project | None] = relationship(
-        back_populates="tasks", default=None, init=False
-    )
+    # Not set by __init__ at all: a default of None would be written over project_id
+    # at flush on SQLAlchemy 2.0.
+    project: Mapped[Project | None] = relationship(back_populates="tasks", init=False)

@@ -14,7 +14,11 @@ a cycle), and leaves dates, decimals and enums for the JSON encoder to choke on.
   below, down to ``max_depth`` levels. A relationship named explicitly must have been
   loaded with the query (``selectinload``, ``joinedload`` ...) — otherwise
   :class:`NotLoadedError` says how to load it. An object met again on its own path (a
-  cycle) is written as its primary key.
+  cycle) is written as its primary key. An object with no column loaded at all (every
+  attribute expired) raises :class:`NotLoadedError` rather than give an empty dict.
+* Plain dataclasses are written field by field, nested dataclasses, lists and dicts
+  included (``max_depth`` only bounds relationships); a dataclass met again on its own
+  path is written as ``null``.
 * Values become JSON types: datetimes with ``TOOLKIT_DATETIME_FORMAT`` (default
   ``"%Y-%m-%d %H:%M:%S"``, the notes' format; ``"iso"`` for ISO 8601), dates and times
   in ISO 8601, :class:`~decimal.Decimal` and :class:`~uuid.UUID` as strings, enums as
@@ -273,7 +277,7 @@ class _Serializer:
             try:
                 value = state[key]
             except KeyError:
-                self._unloaded_column(plan, key, out)
+                self._unloaded_column(plan, key, state, out)
                 continue
             out[key] = value if convert is None or value is None else convert(value)
         if node.children or node.wildcard:
@@ -281,8 +285,17 @@ class _Serializer:
         return out
 
     def _unloaded_column(
-        self, plan: _ModelPlan, key: str, out: dict[str, t.Any]
+        self, plan: _ModelPlan, key: str, state: dict[str, t.Any], out: dict[str, t.Any]
     ) -> None:
+        if not any(column in state for column, _ in plan.columns):
+            # Every column expired (a commit with expire_on_commit=True, or
+            # session.expire()): an empty or all-null dict would hide the mistake.
+            raise NotLoadedError(
+                f"This {plan.cls.__name__} has no loaded column: it was expired, e.g."
+                " by a commit of a session with expire_on_commit=True. Refresh it"
+                " (session.refresh(obj)) before to_dict, or keep the default"
+                " expire_on_commit=False."
+            )
         if self.unloaded == "null":
             out[key] = None
         elif self.unloaded == "raise":
@@ -358,7 +371,7 @@ class _Serializer:
     def dataclass(
         self, obj: t.Any, plan: _DataclassPlan, node: _Node, depth: int
     ) -> t.Any:
-        if id(obj) in self.path or depth > self.max_depth:
+        if id(obj) in self.path:
             return None
         self.path.add(id(obj))
         try:
