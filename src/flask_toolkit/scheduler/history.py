@@ -51,6 +51,16 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def create_table(table: sa.Table, engine: sa.Engine) -> None:
+    """Create ``table`` if missing, also when other processes do the same right now."""
+    try:
+        table.create(engine, checkfirst=True)
+    except sa.exc.DBAPIError:
+        # Two processes both saw no table; one CREATE lost. Fine if the table is there.
+        if not sa.inspect(engine).has_table(table.name, schema=table.schema):
+            raise
+
+
 def make_table(name: str) -> sa.Table:
     """The history table, on its own metadata."""
     return sa.Table(
@@ -97,7 +107,7 @@ class History:
     def create(self) -> None:
         """Create the table if it does not exist (done when the scheduler opens)."""
         if not self._created:
-            self.table.create(self.engine, checkfirst=True)
+            create_table(self.table, self.engine)
             self._created = True
 
     def _write(self, statement: t.Any) -> t.Any:

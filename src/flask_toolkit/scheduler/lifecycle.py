@@ -158,10 +158,12 @@ class AppScheduling:
             if scheduler is None:
                 return
             try:
-                scheduler.shutdown(wait=False)
-            finally:
+                if scheduler.state == STATE_RUNNING:
+                    scheduler.pause()
                 if self.lease is not None:
                     self.lease.release()
+            finally:
+                scheduler.shutdown(wait=False)
         deadline = time.monotonic() + float(
             self.app.config["SCHEDULER_SHUTDOWN_TIMEOUT"]
         )

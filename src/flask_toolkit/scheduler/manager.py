@@ -9,7 +9,6 @@ import typing as t
 
 from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from flask import Flask
 
 from .. import config
@@ -23,9 +22,9 @@ from .jobs import split_declaration
 from .jobs import SYNCED_OPTIONS
 from .jobs import trigger_key
 from .lifecycle import AppScheduling
-from .runner import AppDatabaseJobStore
 from .runner import AppScheduler
 from .runner import check_executor
+from .runner import DatabaseJobStore
 
 if t.TYPE_CHECKING:
     from ..extension import Toolkit
@@ -70,7 +69,7 @@ def _store_from_url(url: str) -> t.Any:
         store = RedisJobStore()
         store.redis = redis.Redis.from_url(url)
         return store
-    return SQLAlchemyJobStore(url=url)
+    return DatabaseJobStore(url=url)
 
 
 def _plugin_config(value: t.Any) -> t.Any:
@@ -147,8 +146,8 @@ class SchedulerManager:
             for alias, value in (cfg["SCHEDULER_JOBSTORES"] or {}).items()
         }
         if "default" not in stores:
-            stores["default"] = AppDatabaseJobStore(
-                engine=self._toolkit.db.get_engine(app)
+            stores["default"] = DatabaseJobStore(
+                engine=self._toolkit.db.get_engine(app), own_engine=False
             )
         executors = {
             alias: _plugin_config(value)
@@ -212,16 +211,22 @@ class SchedulerManager:
                 existing = scheduler.get_job(job_id, jobstore)
                 if existing is None:
                     raise
-        changes: dict[str, t.Any] = {"func": func}
-        changes.update({k: options[k] for k in SYNCED_OPTIONS if k in options})
-        changes.setdefault("args", ())
-        changes.setdefault("kwargs", {})
+        wanted: dict[str, t.Any] = {"args": (), "kwargs": {}}
+        wanted.update({k: options[k] for k in SYNCED_OPTIONS if k in options})
+        wanted["args"] = tuple(wanted["args"])
+        changes = {k: v for k, v in wanted.items() if getattr(existing, k) != v}
+        if existing.func is not func:
+            changes["func"] = func
         if trigger_key(existing.trigger) != trigger_key(trigger):
             changes["trigger"] = trigger
             if existing.next_run_time is not None:
                 now = dt.datetime.now(scheduler.timezone)
                 changes["next_run_time"] = trigger.get_next_fire_time(None, now)
-        scheduler.modify_job(job_id, existing._jobstore_alias, **changes)
+        if changes:
+            # Only what changed is written: every process loads the declarations when
+            # it starts, and a needless write could put back a next run time that the
+            # leader has just moved on.
+            scheduler.modify_job(job_id, existing._jobstore_alias, **changes)
 
     def _state(self) -> AppScheduling:
         from ..extension import get_state

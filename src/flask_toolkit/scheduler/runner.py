@@ -24,6 +24,7 @@ from apscheduler.events import JobExecutionEvent
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.executors.pool import ProcessPoolExecutor
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -41,11 +42,23 @@ _STATUS = {
 }
 
 
-class AppDatabaseJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
-    """The SQLAlchemy job store on the app's engine, which it does not dispose of."""
+class DatabaseJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """APScheduler's SQLAlchemy job store, safe when several processes start at once.
+
+    :param own_engine: dispose of the engine at shutdown; false for the app's engine.
+    """
+
+    def __init__(self, *args: t.Any, own_engine: bool = True, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.own_engine = own_engine
+
+    def start(self, scheduler: t.Any, alias: str) -> None:
+        BaseJobStore.start(self, scheduler, alias)
+        h.create_table(self.jobs_t, self.engine)
 
     def shutdown(self) -> None:
-        pass
+        if self.own_engine:
+            self.engine.dispose()
 
 
 class JobRunner:

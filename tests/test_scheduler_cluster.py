@@ -1,0 +1,157 @@
+"""Real processes sharing one job store: exactly one runs the jobs.
+
+gunicorn with three workers runs ``tests._scheduler_jobs:create_app()``, whose
+``tick`` job (every second, ``coalesce=False``) writes one row per scheduled time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import typing as t
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests import _scheduler_jobs as jobs
+from tests.test_scheduler_manager import wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    def __init__(
+        self, tmp_path: Path, db_url: str, store: str | None, preload: bool
+    ) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "TEST_SCHEDULER_DB": db_url,
+            "TEST_SCHEDULER_DIR": str(tmp_path),
+            "PYTHONPATH": str(ROOT),
+        }
+        if store:
+            env["TEST_SCHEDULER_STORE"] = store
+        args = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "3",
+            "-b",
+            f"127.0.0.1:{self.port}",
+        ]
+        if preload:
+            args.append("--preload")
+        self.log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [*args, "tests._scheduler_jobs:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def request(self, method: str, path: str) -> dict[str, t.Any]:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", method=method
+        )
+        with urllib.request.urlopen(req, timeout=5) as response:
+            return t.cast(dict[str, t.Any], json.load(response))
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def tick_rows(engine: sa.Engine, job_id: str = "tick") -> list[t.Any]:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(jobs.Tick.scheduled, jobs.Tick.pid)
+            .where(jobs.Tick.job_id == job_id)
+            .order_by(jobs.Tick.id)
+        ).all()
+
+
+def run_cluster(
+    tmp_path: Path, db_url: str, store: str | None, preload: bool = False
+) -> None:
+    engine = sa.create_engine(db_url)
+    jobs.db.metadata.create_all(engine)
+    cluster = Cluster(tmp_path, db_url, store, preload)
+    try:
+        wait_for(lambda: len(tick_rows(engine)) >= 8, timeout=30)
+        leader_pid = tick_rows(engine)[-1].pid
+        os.kill(leader_pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        wait_for(
+            lambda: any(r.pid != leader_pid for r in tick_rows(engine)), timeout=20
+        )
+        assert time.monotonic() - killed_at < 10, "no takeover within 10 seconds"
+
+        # Jobs added through whichever process answers, standbys included.
+        added = [cluster.request("POST", f"/jobs/added{n}/2.0") for n in range(6)]
+        assert any(not a["is_leader"] for a in added), added
+        wait_for(lambda: len(tick_rows(engine)) >= 24, timeout=40)
+        for a in added:
+            rows = wait_for(lambda a=a: tick_rows(engine, a["id"]), timeout=10)
+            assert len(rows) == 1
+        with engine.connect() as conn:
+            history = sa.Table("toolkit_job_runs", sa.MetaData(), autoload_with=conn)
+            runs = conn.execute(
+                sa.select(history.c.scheduled_run_time, history.c.started_at).where(
+                    history.c.job_id.like("added%")
+                )
+            ).all()
+        assert len(runs) == len(added)
+        for scheduled, started in runs:
+            assert started - scheduled < dt.timedelta(seconds=3), (scheduled, started)
+    finally:
+        cluster.stop()
+    rows = tick_rows(engine)
+    times = [dt.datetime.fromisoformat(r.scheduled) for r in rows]
+    duplicates = [s for s, n in Counter(times).items() if n > 1]
+    assert not duplicates, f"runs more than once: {duplicates}"
+    times.sort()
+    gaps = [
+        (a, b)
+        for a, b in zip(times, times[1:], strict=False)
+        if b - a != dt.timedelta(seconds=1)
+    ]
+    assert not gaps, f"scheduled times skipped: {gaps}"
+    assert len({r.pid for r in rows}) >= 2
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_exactly_once_on_postgresql(tmp_path: Path, database_url: str) -> None:
+    run_cluster(tmp_path, database_url, None)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_exactly_once_on_redis(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    run_cluster(tmp_path, database_url, redis_url)
