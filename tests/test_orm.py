@@ -376,6 +376,10 @@ def test_init_app_creates_nothing(absent_database_url: str, tmp_path: Path) -> N
         with pytest.raises(sa.exc.OperationalError):
             with db.get_engine(app).connect():
                 pass
-    assert db.create_database(app) is True
+    result = app.test_cli_runner().invoke(
+        args=["toolkit", "create-tables", "--create-db"]
+    )
+    assert result.exit_code == 0, result.output
     assert db.create_database(app) is False
+    assert set(sa.inspect(db.get_engine(app)).get_table_names()) == {"project", "task"}
     db.get_engine(app).dispose()

@@ -79,6 +79,12 @@ def test_pagination_properties_in_code(client_app: Flask) -> None:
         assert len(explicit.items) == 2 and not explicit.has_next
 
 
+def test_a_column_select_keeps_equal_values(client_app: Flask) -> None:
+    with client_app.test_request_context("/"):
+        page = db.paginate(sa.select(Task.done).order_by(Task.id), per_page=5)
+        assert page.items == [False] * 5 and page.total == 42
+
+
 def test_one_or_404(client_app: Flask) -> None:
     client = client_app.test_client()
     assert client.get("/api/tasks/by-title/task 07").status_code == 200

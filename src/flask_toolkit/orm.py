@@ -213,7 +213,9 @@ class Database:
     ) -> pagination.Pagination[t.Any]:
         """Run one page of ``select`` on :attr:`session`.
 
-        :param select: a ``select()`` of one entity, with its ``order_by``.
+        :param select: a ``select()`` of one entity (or column), with its ``order_by``;
+            load collections with ``selectinload`` (a joined collection would repeat
+            rows).
         :param page: the page number from 1; default ``?page=``, else 1.
         :param per_page: items per page; default ``?per_page=``, else
             ``TOOLKIT_PER_PAGE`` (20). Lowered to ``max_per_page`` when above it.

@@ -119,9 +119,9 @@ def paginate(
         ),
         max_per_page,
     )
-    items = list(
-        session.scalars(select.limit(per_page).offset((page - 1) * per_page)).unique()
-    )
+    # No .unique(): it would also merge equal values of a column select. Load
+    # collections with selectinload, which keeps one row per item.
+    items = list(session.scalars(select.limit(per_page).offset((page - 1) * per_page)))
     total: int | None = None
     if count:
         counted = sa.select(sa.func.count()).select_from(
