@@ -22,6 +22,8 @@ def create_app(
     app.config.from_mapping(SECRET_KEY="dev: change me in production")
     if config:
         app.config.from_mapping(config)
+    from . import jobs  # noqa: F401  (declares the scheduled jobs before init_app)
+
     toolkit.init_app(app)
 
     from .api import api
