@@ -49,7 +49,7 @@ config.register_defaults(
         "SCHEDULER_AUTOSTART": "auto",
         "SCHEDULER_LEADER_ELECTION": True,
         "SCHEDULER_LEADER_INTERVAL": 1.0,
-        "SCHEDULER_LEADER_TTL": 10.0,
+        "SCHEDULER_LEADER_TTL": 5.0,
         "SCHEDULER_LEADER_LOCK_FILE": None,
         "SCHEDULER_HISTORY_ENABLED": True,
         "SCHEDULER_HISTORY_TABLE": "toolkit_job_runs",
