@@ -84,6 +84,21 @@ def test_flask_sqlalchemy_keys_and_the_notes_pool_settings_pass_through(
     assert engine.echo is True
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "advice"),
+    [
+        ("SQLALCHEMY_BINDS", {"other": "sqlite://"}, "one engine per app"),
+        ("SQLALCHEMY_COMMIT_ON_TEARDOWN", True, "never committed for you"),
+    ],
+)
+def test_flask_sqlalchemy_keys_that_would_change_behaviour_warn(
+    tmp_path: Path, key: str, value: t.Any, advice: str
+) -> None:
+    app = _plain_app(tmp_path, **{key: value})
+    with pytest.warns(UserWarning, match=f"{key} is set.*{advice}"):
+        Toolkit(app)
+
+
 def test_mysql_gets_utf8mb4(tmp_path: Path) -> None:
     pytest.importorskip("pymysql")
     app = _plain_app(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import typing as t
+import warnings
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
@@ -126,6 +127,7 @@ class Database:
         """
         from .extension import get_state
 
+        _warn_unsupported_keys(app)
         options = self._engine_options_for(app)
         uri = options.pop("url")
         engine = sa.create_engine(uri, **options)
@@ -269,6 +271,29 @@ class Database:
         :param app: the app, when called outside its app context.
         """
         self.metadata.drop_all(self._state(app).engine)
+
+
+#: Flask-SQLAlchemy keys that would change behaviour if honoured, and what to do.
+_UNSUPPORTED_KEYS = {
+    "SQLALCHEMY_BINDS": (
+        "toolkit.db has one engine per app, from SQLALCHEMY_DATABASE_URI; create the"
+        " other engines yourself with sqlalchemy.create_engine"
+    ),
+    "SQLALCHEMY_COMMIT_ON_TEARDOWN": (
+        "db.session is never committed for you; call db.session.commit(), or use"
+        " 'with db.session_scope():'"
+    ),
+}
+
+
+def _warn_unsupported_keys(app: Flask) -> None:
+    for key, advice in _UNSUPPORTED_KEYS.items():
+        if app.config.get(key):
+            warnings.warn(
+                f"{key} is set, but flask-toolkit does not support it: {advice}.",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 def _sqlite_in_instance_folder(url: sa.URL, app: Flask) -> sa.URL:
