@@ -1,7 +1,8 @@
 """Create the database if it is missing, create and drop tables — as explicit steps.
 
-:meth:`Database.init_app` never writes anything: these run when you call them, from
-code (``db.create_database()``, ``db.create_all()``) or from the CLI::
+:meth:`Database.init_app` never creates the database or the models' tables: these
+steps run when you call them, from code (``db.create_database()``, ``db.create_all()``)
+or from the CLI::
 
     flask toolkit create-db          # CREATE DATABASE when it does not exist yet
     flask toolkit create-tables      # CREATE TABLE for every model not created yet
