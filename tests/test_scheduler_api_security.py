@@ -279,3 +279,24 @@ def test_audit_log(admin: h.Caller, caplog: pytest.LogCaptureFixture) -> None:
     ]
     assert all(a["time"] for a in audits)
     assert "identity='admin' action=add_job job='job1'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"args": [1, 2]}, "args"),
+        ({"kwargs": {"y": 1}}, "kwargs"),
+        ({"args": [1], "kwargs": {"x": 2}}, "args"),
+    ],
+)
+def test_arguments_must_fit_the_task(
+    admin: h.Caller, changes: dict[str, t.Any], field: str
+) -> None:
+    response = admin.post("/scheduler/jobs", {**JOB, **changes})
+    assert response.status_code == 400
+    assert "takes (x: 't.Any' = 0)" in response.json["msg"][field][0]
+    admin.post("/scheduler/jobs", JOB)
+    response = admin.patch("/scheduler/jobs/job1", changes)
+    assert response.status_code == 400
+    assert field in response.json["msg"]
+    assert admin.patch("/scheduler/jobs/job1", {"kwargs": {"x": 3}}).status_code == 200

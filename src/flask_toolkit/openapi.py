@@ -3,7 +3,8 @@
 A view describes itself with :func:`operation`; :func:`build_document` walks the URL
 map, keeps the routes of the given endpoints and writes one OpenAPI operation per
 route and method. Request bodies and query parameters come from the forms' JSON Schema
-(:func:`form_schema`), so the document cannot drift from what the views validate.
+(:func:`flask_toolkit.jsonschema.form_schema`), so the document cannot drift from
+what the views validate.
 
 .. code-block:: python
 
@@ -20,8 +21,8 @@ import re
 import typing as t
 
 from flask import Flask
-from wtforms import fields as f
-from wtforms import validators as v
+
+from . import jsonschema
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -88,85 +89,45 @@ def json_response(
     return response
 
 
-def field_schema(field: t.Any) -> dict[str, t.Any]:
-    """The JSON Schema of one bound WTForms field, as :class:`~flask_toolkit.MetaForm`
-    reads it from a JSON body.
+def _hooked_fields(form_class: type[t.Any]) -> dict[str, dict[str, t.Any]]:
+    """Name -> schema of the fields that describe themselves (``json_schema()``)."""
+    hooks = _HOOKS.get(form_class)
+    if hooks is None:
+        form = form_class(json={}, query=None)
+        hooks = _HOOKS[form_class] = {
+            field.name: dict(field.json_schema())
+            for field in form
+            if callable(getattr(field, "json_schema", None))
+        }
+    return {name: dict(schema) for name, schema in hooks.items()}
 
-    A field may define ``json_schema()`` to describe itself.
+
+_HOOKS: dict[type, dict[str, dict[str, t.Any]]] = {}
+
+
+def form_schema(form_class: type[t.Any]) -> dict[str, t.Any]:
+    """The JSON Schema of a form's JSON body.
+
+    That is :func:`flask_toolkit.jsonschema.form_schema`, except that a field with a
+    ``json_schema()`` method describes itself.
+
+    :param form_class: a :class:`~flask_toolkit.MetaForm` subclass.
     """
-    hook = getattr(field, "json_schema", None)
-    if callable(hook):
-        schema = dict(hook())
-    elif isinstance(field, f.BooleanField):
-        schema = {"type": "boolean"}
-    elif isinstance(field, f.IntegerField):
-        schema = {"type": "integer"}
-    elif isinstance(field, (f.FloatField, f.DecimalField)):
-        schema = {"type": "number"}
-    elif isinstance(field, f.SelectField):
-        schema = {"enum": [value for value, _ in _choices(field)]}
-    elif isinstance(field, f.StringField):
-        schema = {"type": "string"}
-    else:
-        schema = {}
-    for validator in field.validators:
-        if isinstance(validator, v.Length):
-            if validator.min is not None and validator.min >= 0:
-                schema["minLength"] = validator.min
-            if validator.max is not None and validator.max >= 0:
-                schema["maxLength"] = validator.max
-        elif isinstance(validator, v.NumberRange):
-            if validator.min is not None:
-                schema["minimum"] = validator.min
-            if validator.max is not None:
-                schema["maximum"] = validator.max
-        elif isinstance(validator, v.AnyOf):
-            schema["enum"] = list(validator.values)
-    if field.description:
-        schema["description"] = str(field.description)
+    schema = jsonschema.form_schema(form_class)
+    required = set(schema.get("required", ()))
+    for name, own in _hooked_fields(form_class).items():
+        schema["properties"][name] = own if name in required else nullable(own)
     return schema
 
 
-def _choices(field: t.Any) -> list[tuple[t.Any, t.Any]]:
-    choices = field.choices or []
-    if isinstance(choices, dict):
-        return [c for group in choices.values() for c in group]
-    return [c if isinstance(c, tuple) else (c, c) for c in choices]
-
-
-def is_required(field: t.Any) -> bool:
-    """Whether the field must be sent (``InputRequired`` / ``DataRequired``)."""
-    return any(
-        isinstance(x, (v.InputRequired, v.DataRequired)) for x in field.validators
-    )
-
-
-def form_schema(
-    form_class: type[t.Any], *, additional: bool = False
-) -> dict[str, t.Any]:
-    """The JSON Schema of a :class:`~flask_toolkit.MetaForm`'s JSON body.
-
-    Optional fields also accept ``null`` (MetaForm reads it as "not sent").
-
-    :param form_class: the form.
-    :param additional: allow keys the form has no field for.
-    """
-    form = form_class(json={}, query=None)
-    properties: dict[str, t.Any] = {}
-    required: list[str] = []
-    for field in form:
-        schema = field_schema(field)
-        if is_required(field):
-            required.append(field.name)
-        else:
-            schema = nullable(schema)
-        properties[field.name] = schema
-    result: dict[str, t.Any] = {"type": "object", "properties": properties}
-    if required:
-        result["required"] = required
-    if not additional:
-        result["additionalProperties"] = False
-    return result
+def query_parameters(form_class: type[t.Any]) -> list[dict[str, t.Any]]:
+    """OpenAPI ``in: query`` parameters for a form's fields (as :func:`form_schema`)."""
+    params = jsonschema.query_parameters(form_class)
+    hooks = _hooked_fields(form_class)
+    for param in params:
+        if param["name"] in hooks:
+            param["schema"] = hooks[param["name"]]
+    return params
 
 
 def nullable(schema: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -175,22 +136,6 @@ def nullable(schema: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     if isinstance(kind, str) and "enum" not in schema:
         return {**schema, "type": [kind, "null"]}
     return {"anyOf": [dict(schema), {"type": "null"}]}
-
-
-def query_parameters(form_class: type[t.Any]) -> list[dict[str, t.Any]]:
-    """OpenAPI ``in: query`` parameters for a form's fields."""
-    form = form_class(json={}, query=None)
-    params = []
-    for field in form:
-        params.append(
-            {
-                "name": field.name,
-                "in": "query",
-                "required": is_required(field),
-                "schema": field_schema(field),
-            }
-        )
-    return params
 
 
 def _openapi_path(rule: str) -> tuple[str, list[str]]:

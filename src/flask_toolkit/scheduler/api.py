@@ -29,6 +29,7 @@ from ..auth import require_permission
 from ..errors import api_blueprint
 from ..errors import APIError
 from ..validation import read_json_request
+from .schemas import check_call
 from .schemas import JOB_STATES
 from .schemas import ListJobsForm
 from .schemas import PageForm
@@ -38,15 +39,15 @@ from .schemas import ShutdownForm
 if t.TYPE_CHECKING:
     from .manager import SchedulerManager
 
-config.register_defaults(
-    {
-        "SCHEDULER_ENDPOINT_PREFIX": "scheduler.",
-        "SCHEDULER_API_ALLOW_ANONYMOUS": False,
-        "SCHEDULER_API_PER_PAGE": 100,
-        "SCHEDULER_API_MAX_PER_PAGE": 1000,
-        "SCHEDULER_API_UNPAGED_LIMIT": 1000,
-    }
-)
+#: The API's config keys and their defaults (documented in ``docs/config.rst``).
+API_DEFAULTS: dict[str, t.Any] = {
+    "SCHEDULER_ENDPOINT_PREFIX": "scheduler.",
+    "SCHEDULER_API_ALLOW_ANONYMOUS": False,
+    "SCHEDULER_API_PER_PAGE": 100,
+    "SCHEDULER_API_MAX_PER_PAGE": 1000,
+    "SCHEDULER_API_UNPAGED_LIMIT": 1000,
+}
+config.register_defaults(API_DEFAULTS)
 
 #: The permission of every endpoint that only reads.
 READ_PERMISSION = "scheduler:read"
@@ -71,6 +72,8 @@ def init_api(app: Flask, manager: SchedulerManager) -> None:
     from ..extension import get_state
 
     cfg = app.config
+    for key, value in API_DEFAULTS.items():
+        cfg.setdefault(key, value)
     anonymous = bool(cfg["SCHEDULER_API_ALLOW_ANONYMOUS"])
     if not anonymous and not get_state(app).toolkit.auth.is_configured(app):
         raise RuntimeError(
@@ -136,12 +139,21 @@ def _audit(action: str, job_id: str | None = None) -> None:
 
 
 def _require_json() -> None:
-    """Refuse a write that is not sent as JSON (no cross-site form posts)."""
-    if request.mimetype not in _JSON_TYPES and not request.mimetype.endswith("+json"):
+    """Refuse a write whose ``Content-Type`` is not JSON: no cross-site form posts.
+
+    A request without a body and without a ``Content-Type`` is accepted, as
+    Flask-APScheduler clients send ``POST /jobs/<id>/pause``; browsers cannot send
+    such a request with the caller's cookie unless it also passes the session's
+    CSRF check.
+    """
+    if not request.content_type and not request.content_length:
+        return
+    mimetype = request.mimetype
+    if mimetype not in _JSON_TYPES and not mimetype.endswith("+json"):
         raise APIError(
             415,
-            "Send scheduler API changes with 'Content-Type: application/json' (an"
-            " empty body is fine where none is needed).",
+            "Send scheduler API changes as JSON, with 'Content-Type: application/json'"
+            " (or no body at all where none is needed).",
         )
 
 
@@ -327,7 +339,14 @@ def create_blueprint(
         parsed = parse_job(_body())
         options = dict(parsed.options)
         job_id = options.pop("id")
-        options.setdefault("name", job_id)
+        if not options.get("name"):  # as Flask-APScheduler: no name means the id
+            options["name"] = job_id
+        check_call(
+            options["func"],
+            options.get("args", ()),
+            options.get("kwargs", {}),
+            sent=options,
+        )
         try:
             job = _manager().add_job(
                 job_id,
@@ -344,7 +363,7 @@ def create_blueprint(
                 ' "replace_existing": true.',
             ) from None
         _audit("add_job", job_id)
-        return _job_json(_manager().get_job(job_id) or job)
+        return _job_json(job)
 
     @route("/jobs", "get_jobs", "GET", read)
     def get_jobs() -> ResponseReturnValue:
@@ -380,6 +399,15 @@ def create_blueprint(
         manager = _manager()
         job = _get_job(job_id)
         changes = dict(parsed.options)
+        if changes.get("name") == "":
+            changes["name"] = job_id
+        if {"func", "args", "kwargs"} & set(changes):
+            check_call(
+                changes.get("func") or manager.job_to_dict(job)["func"],
+                changes.get("args", job.args),
+                changes.get("kwargs", job.kwargs),
+                sent=changes,
+            )
         if parsed.trigger is not None:
             was_paused = job.next_run_time is None
             manager.reschedule_job(job_id, parsed.trigger, **parsed.trigger_args)
@@ -403,19 +431,26 @@ def create_blueprint(
 
     @route("/jobs/<job_id>/pause", "pause_job", "POST", write)
     def pause_job(job_id: str) -> ResponseReturnValue:
+        from apscheduler.jobstores.base import JobLookupError
+
         _body()
-        _get_job(job_id)
-        _manager().pause_job(job_id)
+        try:
+            job = _manager().pause_job(job_id)
+        except JobLookupError:
+            raise _not_found(job_id) from None
         _audit("pause_job", job_id)
-        return _job_json(_get_job(job_id))
+        return _job_json(job)
 
     @route("/jobs/<job_id>/resume", "resume_job", "POST", write)
     def resume_job(job_id: str) -> ResponseReturnValue:
+        from apscheduler.jobstores.base import JobLookupError
+
         _body()
-        _get_job(job_id)
-        _manager().resume_job(job_id)
+        try:
+            job = _manager().resume_job(job_id)
+        except JobLookupError:
+            raise _not_found(job_id) from None
         _audit("resume_job", job_id)
-        job = _manager().get_job(job_id)
         if job is None:
             raise APIError(
                 404,

@@ -17,12 +17,14 @@ APScheduler's own cron field parser, time zones must be IANA names, dates ISO 86
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import typing as t
 
 from wtforms import ValidationError
 from wtforms.fields import BooleanField
 from wtforms.fields import IntegerField
 from wtforms.fields import StringField
+from wtforms.validators import AnyOf
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
@@ -97,7 +99,7 @@ class JobForm(_JobOptionsForm):
         validators=[
             InputRequired(),
             Length(min=1, max=MAX_ID_LENGTH),
-            Regexp(r"^[^/]+\Z", message="A job id cannot contain '/'."),
+            Regexp(r"^[^/]+$", message="A job id cannot contain '/'."),
         ]
     )
     func = StringField(validators=[InputRequired(), Length(min=1, max=500)])
@@ -306,37 +308,59 @@ def parse_job(body: t.Mapping[str, t.Any], *, job_id: str | None = None) -> Pars
     return ParsedJob(options, name, trigger_args)
 
 
+#: ``state=`` filter values; ``active`` is a synonym of ``scheduled``.
+JOB_STATES = ("scheduled", "active", "paused")
+#: ``sort=`` values: next run time ascending, paused jobs last, ties by id.
+SORT_KEYS = ("next_run_time",)
+
+
+def check_call(
+    func: str,
+    args: t.Sequence[t.Any],
+    kwargs: t.Mapping[str, t.Any],
+    *,
+    sent: t.Collection[str] = ("args", "kwargs"),
+) -> None:
+    """Check that the registered task ``func`` accepts ``args`` and ``kwargs``.
+
+    :param sent: the keys the client sent, to put the error under one of them.
+    :raises APIError: 400 naming the task's signature.
+    """
+    target = _registry().get(func)
+    if target is None:
+        return
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to check
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as e:
+        key = "args" if "args" in sent or "kwargs" not in sent else "kwargs"
+        raise APIError(
+            400,
+            {
+                key: [
+                    f"The task {func!r} takes {signature}, so it cannot run with these"
+                    f" arguments: {e}."
+                ]
+            },
+        ) from None
+
+
 class ListJobsForm(MetaForm):
     """The query string of ``GET /jobs``."""
 
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10**6)])
     per_page = IntegerField(validators=[Optional(), NumberRange(min=1)])
-    state = StringField(validators=[Optional()])
+    state = StringField(validators=[Optional(), AnyOf(JOB_STATES)])
     next_run_from = DateTimeField()
     next_run_to = DateTimeField()
     jobstore = StringField(validators=[Optional(), Length(min=1, max=200)])
-    sort = StringField(validators=[Optional()])
-
-    def validate_state(self, field: t.Any) -> None:
-        if field.data is not None and field.data not in JOB_STATES:
-            raise ValidationError(
-                f"Unknown state; use one of {', '.join(repr(s) for s in JOB_STATES)}."
-            )
-
-    def validate_sort(self, field: t.Any) -> None:
-        if field.data is not None and field.data not in SORT_KEYS:
-            raise ValidationError(
-                f"Jobs can be sorted by {', '.join(repr(s) for s in SORT_KEYS)} only."
-            )
+    sort = StringField(validators=[Optional(), AnyOf(SORT_KEYS)])
 
     def validate_jobstore(self, field: t.Any) -> None:
         _check_alias(field, "jobstore")
-
-
-#: ``state=`` filter values; ``active`` is a synonym of ``scheduled``.
-JOB_STATES = ("scheduled", "active", "paused")
-#: ``sort=`` values: next run time ascending, paused jobs last, ties by id.
-SORT_KEYS = ("next_run_time",)
 
 
 class PageForm(MetaForm):

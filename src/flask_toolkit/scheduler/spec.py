@@ -118,6 +118,8 @@ _PAGE_HEADERS = {
     },
 }
 _AUTH = {401: _ERROR, 403: _ERROR}
+#: The body of the action endpoints: none, or an object that is ignored.
+_IGNORED_BODY = {"type": "object"}
 _WRITE = {**_AUTH, 400: _ERROR, 413: _ERROR, 415: _ERROR}
 
 
@@ -224,7 +226,7 @@ def build(app: Flask, blueprint_name: str) -> dict[str, t.Any]:
             },
         ),
     }
-    return openapi.build_document(
+    doc = openapi.build_document(
         app,
         title="Scheduler API",
         version=API_VERSION,
@@ -240,12 +242,19 @@ def build(app: Flask, blueprint_name: str) -> dict[str, t.Any]:
             },
         },
     )
+    limit = int(app.config["SCHEDULER_API_MAX_PER_PAGE"])
+    for path in doc["paths"].values():
+        for op in path.values():
+            for param in op.get("parameters", ()):
+                if param["name"] == "per_page":
+                    param["schema"]["maximum"] = limit
+    return doc
 
 
 def _action(summary: str, body: type[t.Any] | None = None) -> dict[str, t.Any]:
     return openapi.describe(
         summary=summary,
-        body=body,
+        body=body or _IGNORED_BODY,
         responses={204: "Done.", **_WRITE, 409: _ERROR},
     )
 
@@ -256,4 +265,4 @@ def _job_action(
     responses = {200: response, **_WRITE, 404: _ERROR}
     if conflict:
         responses[409] = _ERROR
-    return openapi.describe(summary=summary, responses=responses)
+    return openapi.describe(summary=summary, body=_IGNORED_BODY, responses=responses)
