@@ -113,7 +113,7 @@ def test_mysql_gets_utf8mb4(tmp_path: Path) -> None:
     assert kit.db.get_engine(app).url.query["charset"] == "latin1"
 
 
-def test_mariadb_connection_is_utf8mb4(database_url: str, tmp_path: Path) -> None:
+def test_four_byte_unicode_round_trips(database_url: str, tmp_path: Path) -> None:
     app = make_app(database_url, tmp_path)
     with app.app_context():
         with db.session_scope() as session:
