@@ -70,6 +70,8 @@ def test_database_store_prunes_expired_entries(db_app: tuple[Flask, Toolkit]) ->
     app, toolkit = db_app
     with app.app_context():
         store = toolkit.auth.get_store()
+        assert isinstance(store, DatabaseStore)
+        store.refresh = 0  # ask the database every time
         store.revoke("old", time.time() - 10)
         assert store.is_revoked("old")
         store.revoke("new", time.time() + 60)
@@ -97,3 +99,20 @@ def test_unknown_store_setting(app: Flask, toolkit: Toolkit) -> None:
     app.config["AUTH_CREDENTIAL_STORE"] = "redis"
     with pytest.raises(ValueError, match="AUTH_CREDENTIAL_STORE"):
         toolkit.auth.get_store()
+
+
+def test_database_store_other_process_sees_revocation(
+    db_app: tuple[Flask, Toolkit],
+) -> None:
+    app, toolkit = db_app
+    engine = toolkit.db.get_engine(app)
+    here = DatabaseStore(engine, refresh=60)
+    other = DatabaseStore(engine, refresh=60)  # as in another worker process
+    assert not other.is_revoked("t-1")  # loads the (empty) list
+    here.revoke("t-1", time.time() + 60)
+    assert here.is_revoked("t-1")  # at once in the revoking process
+    assert not other.is_revoked("t-1")  # the other still has its copy ...
+    other._loaded_at -= 61  # ... until it is ``refresh`` seconds old
+    assert other.is_revoked("t-1")
+    strict = DatabaseStore(engine, refresh=0)
+    assert strict.is_revoked("t-1") and not strict.is_revoked("t-2")

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import current_app
 from flask import Flask
-from flask import g
-from flask import request
+from flask import Request
 from flask import session
+from flask.globals import _cv_app
+from flask.globals import _cv_request
 
 from ..errors import APIError
 from .challenges import forbidden
@@ -53,17 +53,20 @@ TEST_IDENTITY_ENVIRON_KEY = "flask_toolkit.test_identity"
 
 def authenticate_request() -> None:
     """The toolkit's ``before_request`` hook (see the module documentation)."""
-    setattr(g, G_KEY, ANONYMOUS)
-    endpoint = request.endpoint
-    method = request.method
+    # The context objects are read once, not through the proxies: this hook runs on
+    # every request, and each proxy access costs about as much as a dict lookup chain.
+    g_obj = _cv_app.get().g
+    setattr(g_obj, G_KEY, ANONYMOUS)
+    ctx = _cv_request.get()
+    req = ctx.request
+    endpoint = req.endpoint
+    method = req.method
     if endpoint is None or method == "OPTIONS":
         return
     if endpoint == "static" or endpoint.endswith(".static"):
         return
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    from ..extension import get_state
-
-    toolkit_state = get_state(app)
+    app = ctx.app
+    toolkit_state = app.extensions["toolkit"]
     state: _AuthState = toolkit_state.components["auth"]
     auth: Auth = toolkit_state.toolkit.auth
     protection = state.protection.get((endpoint, method))
@@ -73,9 +76,9 @@ def authenticate_request() -> None:
         )
     identity = ANONYMOUS
     if auth._identity_loader is not None or app.testing:
-        identity = _identify(app, auth, protection)
+        identity = _identify(app, auth, state, req, protection)
         if identity is not ANONYMOUS:
-            setattr(g, G_KEY, identity)
+            setattr(g_obj, G_KEY, identity)
             if (
                 identity.method == "session"
                 and method not in SAFE_METHODS
@@ -93,32 +96,34 @@ def authenticate_request() -> None:
 
 def forget_identity(exc: BaseException | None = None) -> None:
     """``teardown_request`` hook: drop the identity when the request ends."""
-    g.pop(G_KEY, None)
+    _cv_app.get().g.__dict__.pop(G_KEY, None)
 
 
-def _identify(app: Flask, auth: Auth, protection: Protection) -> Identity:
-    environ = request.environ
+def _identify(
+    app: Flask, auth: Auth, state: _AuthState, req: Request, protection: Protection
+) -> Identity:
+    environ = req.environ
     if app.testing:
         test_identity = environ.get(TEST_IDENTITY_ENVIRON_KEY)
         if test_identity is not None:
             return t.cast(Identity, test_identity)
     if auth._identity_loader is None:
         return ANONYMOUS
-    if request.query_string:
-        _refuse_query_credentials(app)
+    if req.query_string:
+        _refuse_query_credentials(app, req)
     try:
         header = environ.get("HTTP_AUTHORIZATION")
         if header is not None:
-            return _from_bearer(auth, app, header)
+            return _from_bearer(auth, app, state, header)
         key_header = app.config["AUTH_API_KEY_HEADER"]
         api_key = environ.get("HTTP_" + key_header.upper().replace("-", "_"))
         if api_key is not None:
-            return _from_api_key(auth, app, api_key, key_header)
+            return _from_api_key(auth, app, state, api_key, key_header)
         if "HTTP_COOKIE" in environ:
             payload = session.get(SESSION_KEY)
             if payload is not None:
                 try:
-                    return _from_session(auth, app, payload)
+                    return _from_session(auth, app, state, payload)
                 except CredentialError:
                     forget_session_login()
                     raise
@@ -129,9 +134,9 @@ def _identify(app: Flask, auth: Auth, protection: Protection) -> Identity:
     return ANONYMOUS
 
 
-def _refuse_query_credentials(app: Flask) -> None:
+def _refuse_query_credentials(app: Flask, req: Request) -> None:
     refused = app.config["AUTH_REFUSED_QUERY_PARAMS"]
-    for name in request.args:
+    for name in req.args:
         if name.lower() in refused:
             raise APIError(
                 400,
@@ -155,7 +160,7 @@ def _check_user(auth: Auth, user_id: t.Any, version: t.Any, what: str) -> Identi
     return identity
 
 
-def _from_bearer(auth: Auth, app: Flask, header: str) -> Identity:
+def _from_bearer(auth: Auth, app: Flask, state: _AuthState, header: str) -> Identity:
     if len(header) > MAX_TOKEN_LENGTH + 7:
         raise CredentialError(
             "The Authorization header is too long.", "invalid_request"
@@ -165,27 +170,31 @@ def _from_bearer(auth: Auth, app: Flask, header: str) -> Identity:
         raise CredentialError(
             "Only 'Authorization: Bearer <token>' is accepted.", "invalid_request"
         )
-    claims = auth.get_signer(app).verify(token)
-    if auth.get_store(app).is_revoked(claims.jti):
+    claims = auth._signer_for(app, state).verify(token)
+    if auth._store_for(app, state).is_revoked(claims.jti):
         raise CredentialError("The bearer token has been revoked; log in again.")
     identity = _check_user(auth, claims.sub, claims.ver, "token")
     return identity.with_credential("token", claims.jti, claims.exp)
 
 
-def _from_api_key(auth: Auth, app: Flask, value: str, header: str) -> Identity:
+def _from_api_key(
+    auth: Auth, app: Flask, state: _AuthState, value: str, header: str
+) -> Identity:
     if len(value) > MAX_TOKEN_LENGTH:
         raise CredentialError(f"The {header} header is too long.", "invalid_request")
     key_id, secret = parse_api_key(value)
-    record = auth.get_store(app).get_api_key(key_id)
+    record = auth._store_for(app, state).get_api_key(key_id)
     if record is None or not check_api_key_secret(secret, record.key_hash):
         raise CredentialError("The API key is not valid or has been revoked.")
     identity = _check_user(auth, record.user_id, record.version, "API key")
     return identity.with_credential("api_key", key_id)
 
 
-def _from_session(auth: Auth, app: Flask, payload: t.Any) -> Identity:
+def _from_session(
+    auth: Auth, app: Flask, state: _AuthState, payload: t.Any
+) -> Identity:
     claims = session_claims(payload)
-    if auth.get_store(app).is_revoked(claims.sid):
+    if auth._store_for(app, state).is_revoked(claims.sid):
         raise CredentialError("This login session has ended; log in again.")
     identity = _check_user(auth, claims.sub, claims.ver, "login session")
     return identity.with_credential("session", claims.sid, claims.exp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import time
 import typing as t
 
@@ -32,6 +33,7 @@ config.register_defaults(
         "AUTH_API_KEY_HEADER": "X-API-Key",
         "AUTH_SESSION_MAX_AGE": 7 * 24 * 3600,
         "AUTH_CREDENTIAL_STORE": "database",
+        "AUTH_REVOCATION_REFRESH": 2.0,
         "AUTH_CSRF": True,
         "AUTH_LOGIN_VIEW": None,
         "AUTH_REALM": "api",
@@ -54,6 +56,8 @@ class _AuthState:
     """What ``toolkit.auth`` keeps per app, in ``get_state(app).components["auth"]``."""
 
     signer: TokenSigner | None = None
+    #: (SECRET_KEY, SECRET_KEY_FALLBACKS, AUTH_TOKEN_SALT) the signer was built from.
+    signer_source: tuple[t.Any, ...] = ()
     store: CredentialStore | None = None
     #: (endpoint, method) -> Protection, filled on first use.
     protection: dict[tuple[str, str], Protection] = dataclasses.field(
@@ -77,6 +81,7 @@ class Auth:
 
     def __init__(self) -> None:
         self._identity_loader: IdentityLoader | None = None
+        self._loader_is_async = False
 
     def init_app(self, app: Flask) -> None:
         """Register the auth hooks on ``app`` (called by :meth:`Toolkit.init_app`)."""
@@ -102,6 +107,7 @@ class Auth:
         Use it as a decorator; it returns ``loader`` unchanged.
         """
         self._identity_loader = loader
+        self._loader_is_async = inspect.iscoroutinefunction(loader)
         return loader
 
     def is_configured(self, app: Flask | None = None) -> bool:
@@ -129,7 +135,10 @@ class Auth:
                 "No identity loader is set, so no credential can be accepted."
                 " Register one with '@toolkit.auth.identity_loader'."
             )
-        identity = current_app.ensure_sync(loader)(user_id)
+        if self._loader_is_async:
+            identity = current_app.ensure_sync(loader)(user_id)
+        else:
+            identity = loader(user_id)
         if identity is not None and not isinstance(identity, Identity):
             raise TypeError(
                 "The identity loader must return a flask_toolkit.auth.Identity or None,"
@@ -150,7 +159,9 @@ class Auth:
         on first use."""
         if app is None:
             app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
-        state = self._state(app)
+        return self._store_for(app, self._state(app))
+
+    def _store_for(self, app: Flask, state: _AuthState) -> CredentialStore:
         if state.store is None:
             state.store = _make_store(app)
         return state.store
@@ -159,19 +170,33 @@ class Auth:
         """Return the token signer for the app's current secret keys."""
         if app is None:
             app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
-        state = self._state(app)
-        secret = app.config.get("SECRET_KEY")
+        return self._signer_for(app, self._state(app))
+
+    def _signer_for(self, app: Flask, state: _AuthState) -> TokenSigner:
+        config = app.config
+        secret = config.get("SECRET_KEY")
+        fallbacks = config.get("SECRET_KEY_FALLBACKS")
+        salt = config["AUTH_TOKEN_SALT"]
+        signer = state.signer
+        # The same config objects as last time: reuse the signer and its cache.
+        if signer is not None and state.signer_source == (secret, fallbacks, salt):
+            return signer
         if not secret:
             raise RuntimeError(
                 "Tokens are signed with SECRET_KEY, which is not set. Set"
                 " app.config['SECRET_KEY'] to a long random value."
             )
-        keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), secret)
-        signer = state.signer
-        if signer is None or signer.secret_keys != keys:
+        keys = (*(fallbacks or ()), secret)
+        if signer is None or signer.secret_keys != keys or signer.salt != salt:
             signer = state.signer = TokenSigner(
-                keys, app.config["AUTH_TOKEN_SALT"], app.config["AUTH_TOKEN_CACHE_SIZE"]
+                keys, salt, config["AUTH_TOKEN_CACHE_SIZE"]
             )
+        # A copy of a mutable fallback list, so that changing it in place is seen.
+        state.signer_source = (
+            secret,
+            list(fallbacks) if isinstance(fallbacks, list) else fallbacks,
+            salt,
+        )
         return signer
 
     def issue_token(
@@ -286,7 +311,10 @@ def _make_store(app: Flask) -> CredentialStore:
 
     setting = app.config["AUTH_CREDENTIAL_STORE"]
     if setting == "database":
-        return DatabaseStore(get_state(app).toolkit.db.get_engine(app))
+        return DatabaseStore(
+            get_state(app).toolkit.db.get_engine(app),
+            refresh=app.config["AUTH_REVOCATION_REFRESH"],
+        )
     if setting == "memory":
         return MemoryStore()
     if isinstance(setting, CredentialStore):

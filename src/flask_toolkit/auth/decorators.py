@@ -21,8 +21,9 @@ import typing as t
 from flask import Blueprint
 from flask import current_app
 from flask import Flask
-from flask import g
 from flask import request
+from flask.globals import _cv_app
+from flask.globals import _cv_request
 from flask.views import View
 
 from .challenges import forbidden
@@ -30,6 +31,8 @@ from .challenges import unauthorized
 from .identity import ANONYMOUS
 from .identity import G_KEY
 from .identity import Identity
+from .permissions import has_permissions
+from .permissions import is_granted
 from .permissions import missing_permissions
 from .permissions import validate_permission
 
@@ -64,13 +67,22 @@ class AccessRule:
 
     def enforce(self) -> Identity:
         """Raise 401/403 unless the current identity satisfies the rule."""
-        identity: Identity = g.get(G_KEY, ANONYMOUS)
+        identity: Identity = _cv_app.get().g.__dict__.get(G_KEY, ANONYMOUS)
         if identity.id is None:
             unauthorized()
-        if self.permissions:
-            missing = missing_permissions(identity.permissions, self.permissions)
-            if missing and (not self.any_of or len(missing) == len(self.permissions)):
-                forbidden(self._forbidden_message(missing))
+        perms = self.permissions
+        if not perms:
+            return identity
+        if len(perms) == 1:
+            allowed = is_granted(identity.permissions, perms[0])
+        else:
+            allowed = has_permissions(identity.permissions, perms, any_of=self.any_of)
+        if not allowed:
+            forbidden(
+                self._forbidden_message(
+                    missing_permissions(identity.permissions, perms)
+                )
+            )
         return identity
 
     def _forbidden_message(self, missing: list[str]) -> str:
@@ -111,7 +123,7 @@ def _wrap_view(view: F, rule: AccessRule) -> F:
 
         @functools.wraps(view)
         def sync_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            if request.method != "OPTIONS":
+            if _cv_request.get().request.method != "OPTIONS":
                 identity = rule.enforce()
                 if check is not None:
                     if not current_app.ensure_sync(check)(identity, **kwargs):

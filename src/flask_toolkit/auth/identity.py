@@ -111,15 +111,17 @@ class Identity:
         expires_at: float | None = None,
     ) -> Identity:
         """Return a copy that records how the request was authenticated."""
-        return Identity(
-            self.id,
-            self.permissions,
-            user=self.user,
-            version=self.version,
-            method=method,
-            credential_id=credential_id,
-            expires_at=expires_at,
-        )
+        # Built field by field: this runs on every authenticated request, and the
+        # permissions are already normalised.
+        copy = object.__new__(Identity)
+        copy.id = self.id
+        copy.permissions = self.permissions
+        copy.user = self.user
+        copy.version = self.version
+        copy.method = method
+        copy.credential_id = credential_id
+        copy.expires_at = expires_at
+        return copy
 
     def __repr__(self) -> str:
         if self.id is None:

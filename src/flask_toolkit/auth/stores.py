@@ -18,6 +18,7 @@ an object
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import typing as t
@@ -90,7 +91,8 @@ revoked_table = sa.Table(
     "toolkit_revoked_credential",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+    # Whole Unix seconds: MySQL's FLOAT is single precision, too coarse for a timestamp.
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
 )
 
 api_key_table = sa.Table(
@@ -102,7 +104,7 @@ api_key_table = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("version", sa.String(255), nullable=True),
-    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
 )
 
 
@@ -112,13 +114,25 @@ class DatabaseStore:
     Each call uses its own short transaction on the engine, independent of
     ``db.session``: a revocation is committed even if the view's work rolls back.
 
+    Checking every request against the table would cost a database round trip per
+    request, so the ids of revoked, unexpired credentials are held in memory and
+    reloaded at most every ``refresh`` seconds (``AUTH_REVOCATION_REFRESH``). A
+    revocation takes effect at once in the process that made it, and within
+    ``refresh`` seconds in the others; ``refresh=0`` asks the database every time.
+
     :param engine: the engine to use (the app's ``toolkit.db`` engine by default).
+    :param refresh: how old the in-memory copy of the revocation list may get, in
+        seconds.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, refresh: float = 2.0) -> None:
         self.engine = engine
+        self.refresh = refresh
         self._ready = False
         self._lock = threading.Lock()
+        self._revoked_lock = threading.Lock()
+        self._revoked: set[str] = set()
+        self._loaded_at = -float("inf")
 
     def create_tables(self) -> None:
         """Create the two tables if they do not exist (done on first use)."""
@@ -143,16 +157,35 @@ class DatabaseStore:
             if exists is None:
                 conn.execute(
                     revoked_table.insert().values(
-                        id=credential_id, expires_at=expires_at
+                        id=credential_id, expires_at=math.ceil(expires_at)
                     )
                 )
+        with self._revoked_lock:
+            self._revoked.add(credential_id)
 
     def is_revoked(self, credential_id: str) -> bool:
-        with self._begin() as conn:
-            row = conn.execute(
-                sa.select(revoked_table.c.id).where(revoked_table.c.id == credential_id)
-            ).first()
-        return row is not None
+        if self.refresh <= 0:
+            with self._begin() as conn:
+                row = conn.execute(
+                    sa.select(revoked_table.c.id).where(
+                        revoked_table.c.id == credential_id
+                    )
+                ).first()
+            return row is not None
+        if time.monotonic() - self._loaded_at >= self.refresh:
+            self._reload()
+        return credential_id in self._revoked
+
+    def _reload(self) -> None:
+        with self._revoked_lock:
+            with self._begin() as conn:
+                ids = conn.scalars(
+                    sa.select(revoked_table.c.id).where(
+                        revoked_table.c.expires_at > time.time()
+                    )
+                ).all()
+            self._revoked = set(ids)
+            self._loaded_at = time.monotonic()
 
     def add_api_key(self, record: ApiKeyRecord) -> None:
         with self._begin() as conn:
@@ -163,7 +196,7 @@ class DatabaseStore:
                     key_hash=record.key_hash,
                     name=record.name,
                     version=json.dumps(record.version),
-                    created_at=time.time(),
+                    created_at=int(time.time()),
                 )
             )
 
