@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import pickle
+import threading
 import typing as t
 from pathlib import Path
 
@@ -35,6 +36,16 @@ USERS: dict[str, list[str]] = {
 @toolkit.scheduler.register
 def job1(x: t.Any = 0) -> None:
     calls.append(x)
+
+
+#: Set by tests to let :func:`blocker` return.
+release = threading.Event()
+
+
+@toolkit.scheduler.register
+def blocker() -> None:
+    """Run until :data:`release` is set (at most 10 seconds)."""
+    release.wait(10)
 
 
 @toolkit.auth.identity_loader

@@ -120,6 +120,27 @@ def test_runs_of_a_job(api_app: Flask, admin: h.Caller) -> None:
     assert rows[0]["status"] == "success"
     assert rows[0]["scheduled_run_time"] == run["scheduled_run_time"]
     assert admin.get(f"{run['runs_url']}?page=0").status_code == 400
+    assert admin.delete("/scheduler/jobs/job00").status_code == 204
+    response = admin.get(run["runs_url"])
+    assert response.headers["X-Total-Count"] == "3"  # the history outlives the job
+
+
+def test_run_now_respects_max_instances(admin: h.Caller) -> None:
+    h.release.clear()
+    job = {"id": "slow", "func": "tests._scheduler_api:blocker", "trigger": "interval"}
+    admin.post("/scheduler/jobs", {**job, "hours": 1, "max_instances": 1})
+    try:
+        assert admin.post("/scheduler/jobs/slow/run").status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            response = admin.post("/scheduler/jobs/slow/run")
+            if response.status_code == 409:
+                break
+            time.sleep(0.05)
+        assert response.status_code == 409
+        assert "max_instances" in response.json["msg"]
+    finally:
+        h.release.set()
 
 
 def test_page_of_100_out_of_10000_jobs(tmp_path: Path) -> None:

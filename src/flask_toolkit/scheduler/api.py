@@ -422,6 +422,7 @@ def create_blueprint(
     def delete_job(job_id: str) -> ResponseReturnValue:
         from apscheduler.jobstores.base import JobLookupError
 
+        _require_json()
         try:
             _manager().remove_job(job_id)
         except JobLookupError:
