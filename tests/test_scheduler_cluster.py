@@ -155,3 +155,8 @@ def test_exactly_once_on_redis(
     tmp_path: Path, database_url: str, redis_url: str
 ) -> None:
     run_cluster(tmp_path, database_url, redis_url)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_exactly_once_with_preload(tmp_path: Path, database_url: str) -> None:
+    run_cluster(tmp_path, database_url, None, preload=True)

@@ -5,8 +5,8 @@ Every process opens the scheduler *paused*: its job stores are readable and writ
 :meth:`AppScheduling.start` runs a small lease thread which, every
 ``SCHEDULER_LEADER_INTERVAL`` seconds, takes or confirms the leader lease; the leader
 resumes its scheduler and wakes it up (so it sees jobs that other processes wrote to the
-store), the others stay paused. The lease is given up before the process forks (the
-child starts its own scheduler) and at interpreter exit.
+store), the others stay paused. The lease is given up before the process forks and at
+interpreter exit.
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ class AppScheduling:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        self._fork_from_main = False
+        #: This process forked its workers: they start schedulers, it stands by.
+        self._children_start = False
         _STATES.add(self)
 
     # opening and closing
@@ -262,18 +265,32 @@ class AppScheduling:
 
     # forking
 
+    # A fork from the main thread is a server making its workers (gunicorn --preload,
+    # uWSGI): the parent hands scheduling over to the children and stays on standby.
+    # A fork from another thread (say, a job using multiprocessing) changes nothing
+    # but a short release of the lease.
+
     def _before_fork(self) -> None:
         self.lock.acquire()
+        self._fork_from_main = threading.current_thread() is threading.main_thread()
         if self.scheduler is not None and self.lease is not None:
             self._stand_by(self.scheduler, self.lease)
 
     def _after_fork_parent(self) -> None:
-        self.lock.release()
+        try:
+            if self._fork_from_main and self.started:
+                self._stop.set()
+                self.started = False
+                self._thread = None
+                self._children_start = True
+        finally:
+            self.lock.release()
 
     def _after_fork_child(self) -> None:
         self.lock = threading.RLock()
         scheduler, self.scheduler = self.scheduler, None
-        restart = self.started
+        restart = (self.started or self._children_start) and self._fork_from_main
+        self._children_start = False
         self.started = False
         self._thread = None
         self.lease = None
@@ -328,6 +345,10 @@ if hasattr(os, "register_at_fork"):
     )
 # Registered with threading so it runs before concurrent.futures joins its workers
 # (a plain atexit handler would run after, with the scheduler still submitting jobs).
+# Those hooks run last-registered first: import the pool module, which registers its
+# own hook, before registering ours.
+import concurrent.futures.thread  # noqa: E402, F401
+
 _register = getattr(threading, "_register_atexit", None)
 if _register is not None:
     _register(shutdown_all)

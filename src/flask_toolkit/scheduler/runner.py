@@ -27,6 +27,7 @@ from apscheduler.executors.pool import ProcessPoolExecutor
 from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from flask import Flask
 
 from . import history as h
@@ -213,6 +214,10 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
         return self._create_trigger(trigger, trigger_args)
 
     def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            # APScheduler's loop runs one more round after shutdown(); it would submit
+            # to stopped executors and still move the jobs' next run times on.
+            return None
         try:
             return t.cast("float | None", super()._process_jobs())
         except Exception:
