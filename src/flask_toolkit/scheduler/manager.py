@@ -104,8 +104,11 @@ class SchedulerManager:
     def init_app(self, app: Flask) -> None:
         """Register the scheduler on ``app``; start it if ``SCHEDULER_AUTOSTART`` says.
 
+        With ``SCHEDULER_API_ENABLED``, the REST API is registered too
+        (:func:`~flask_toolkit.scheduler.api.init_api`).
+
         :raises RuntimeError: for a process-pool executor, which cannot run jobs in the
-            app context.
+            app context, or when the API is enabled but the app cannot authenticate.
         """
         from ..extension import get_state
 
@@ -120,6 +123,10 @@ class SchedulerManager:
         )
         state = AppScheduling(app, history, self._build, self._load_jobs)
         get_state(app).components["scheduler"] = state
+        if app.config["SCHEDULER_API_ENABLED"]:
+            from .api import init_api
+
+            init_api(app, self)
         if self._should_autostart(app):
             state.start()
 
