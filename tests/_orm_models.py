@@ -33,6 +33,12 @@ class Status(enum.Enum):
 
 class Project(db.Model):  # type: ignore[misc]
     __tablename__ = "project"
+    # The notes' MySQL table options, per model (other backends ignore them).
+    __table_args__ = {
+        "mysql_engine": "InnoDB",
+        "mysql_charset": "utf8mb4",
+        "mysql_collate": "utf8mb4_unicode_ci",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True, init=False)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)

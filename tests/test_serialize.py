@@ -154,6 +154,14 @@ def test_unknown_relationship_names_the_choices(db_app: Flask) -> None:
         to_dict(task, include=["owner"])
 
 
+def test_rows_of_a_column_select(db_app: Flask) -> None:
+    rows = db.session.execute(sa.select(Task.title, Task.due).order_by(Task.id)).all()
+    assert to_dict(rows) == [
+        {"title": "Dig", "due": "2024-06-01"},
+        {"title": "Plant", "due": None},
+    ]
+
+
 def test_datetime_format_from_config_and_argument(db_app: Flask) -> None:
     task = load_tasks()[0]
     db_app.config["TOOLKIT_DATETIME_FORMAT"] = "%d/%m/%Y"

@@ -183,6 +183,26 @@ def test_db_session_is_per_app_context_and_never_commits(db_app: Flask) -> None:
     assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
+def test_scopes_in_an_async_view(db_app: Flask) -> None:
+    pytest.importorskip("asgiref")
+
+    @db_app.post("/async/<int:n>")
+    async def create(n: int) -> tuple[dict[str, int], int]:
+        with db.session_scope() as session:
+            session.add(Task(title=f"async {n}"))
+            session.flush()
+            if n % 2:
+                raise Boom
+        return {"n": n}, 201
+
+    db_app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = db_app.test_client()
+    assert client.post("/async/2").status_code == 201
+    assert client.post("/async/1").status_code == 500
+    assert count_tasks(db_app) == 1
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
 def test_keyboard_interrupt_rolls_back_too(db_app: Flask) -> None:
     with pytest.raises(KeyboardInterrupt):
         with db.session_scope() as session:
