@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import datetime as dt
-import types
 import typing as t
 
 from apscheduler.jobstores.base import ConflictingIdError
-from apscheduler.jobstores.memory import MemoryJobStore
 from flask import Flask
 
-from .. import config
 from . import listing
+from . import options
 from .history import History
 from .jobs import import_ref
 from .jobs import job_to_dict
@@ -23,65 +21,11 @@ from .jobs import SYNCED_OPTIONS
 from .jobs import trigger_key
 from .lifecycle import AppScheduling
 from .runner import AppScheduler
-from .runner import check_executor
-from .runner import DatabaseJobStore
 
 if t.TYPE_CHECKING:
     from ..extension import Toolkit
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-#: Job defaults applied under ``SCHEDULER_JOB_DEFAULTS``. APScheduler's own
-#: ``misfire_grace_time`` of 1 second drops a run whenever the process is a second late.
-JOB_DEFAULTS: t.Mapping[str, t.Any] = types.MappingProxyType(
-    {"misfire_grace_time": 300, "coalesce": True, "max_instances": 1}
-)
-
-config.register_defaults(
-    {
-        "SCHEDULER_JOBS": None,
-        "SCHEDULER_JOBSTORES": None,
-        "SCHEDULER_EXECUTORS": None,
-        "SCHEDULER_JOB_DEFAULTS": JOB_DEFAULTS,
-        "SCHEDULER_TIMEZONE": None,
-        "SCHEDULER_API_ENABLED": False,
-        "SCHEDULER_API_PREFIX": "/scheduler",
-        "SCHEDULER_AUTOSTART": "auto",
-        "SCHEDULER_LEADER_ELECTION": True,
-        "SCHEDULER_LEADER_INTERVAL": 1.0,
-        "SCHEDULER_LEADER_TTL": 5.0,
-        "SCHEDULER_LEADER_LOCK_FILE": None,
-        "SCHEDULER_HISTORY_ENABLED": True,
-        "SCHEDULER_HISTORY_TABLE": "toolkit_job_runs",
-        "SCHEDULER_HISTORY_RETENTION": 30,
-        "SCHEDULER_SHUTDOWN_TIMEOUT": 30.0,
-    }
-)
-
-
-def _store_from_url(url: str) -> t.Any:
-    if url == "memory":
-        return MemoryJobStore()
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        import redis
-        from apscheduler.jobstores.redis import RedisJobStore
-
-        store = RedisJobStore()
-        store.redis = redis.Redis.from_url(url)
-        return store
-    return DatabaseJobStore(url=url)
-
-
-def _plugin_config(value: t.Any) -> t.Any:
-    # APScheduler pops "type"/"class" from dicts: never hand it the app's config dicts.
-    return dict(value) if isinstance(value, t.Mapping) else value
-
-
-def _is_process_pool(value: t.Any) -> bool:
-    if isinstance(value, t.Mapping):
-        kind = str(value.get("type") or value.get("class") or "")
-        return "process" in kind.lower()
-    return "ProcessPool" in type(value).__name__
 
 
 class SchedulerManager:
@@ -112,9 +56,7 @@ class SchedulerManager:
         """
         from ..extension import get_state
 
-        for alias, value in (app.config["SCHEDULER_EXECUTORS"] or {}).items():
-            if _is_process_pool(value):
-                check_executor(value, alias)
+        options.check_executors(app)
         history = History(
             self._toolkit.db.get_engine(app),
             app.config["SCHEDULER_HISTORY_TABLE"],
@@ -127,47 +69,14 @@ class SchedulerManager:
             from .api import init_api
 
             init_api(app, self)
-        if self._should_autostart(app):
+        if options.should_autostart(app):
             state.start()
 
-    @staticmethod
-    def _should_autostart(app: Flask) -> bool:
-        value = app.config["SCHEDULER_AUTOSTART"]
-        if value != "auto":
-            return bool(value)
-        if app.testing:
-            return False
-        import click
-
-        # 'flask run' serves; 'flask shell', 'flask toolkit jobs' and the like don't.
-        ctx = click.get_current_context(silent=True)
-        return ctx is None or ctx.info_name == "run"
-
     def _build(self, state: AppScheduling) -> AppScheduler:
-        app = state.app
-        cfg = app.config
-        stores = {
-            alias: _store_from_url(value)
-            if isinstance(value, str)
-            else _plugin_config(value)
-            for alias, value in (cfg["SCHEDULER_JOBSTORES"] or {}).items()
-        }
-        if "default" not in stores:
-            stores["default"] = DatabaseJobStore(
-                engine=self._toolkit.db.get_engine(app), own_engine=False
-            )
-        executors = {
-            alias: _plugin_config(value)
-            for alias, value in (cfg["SCHEDULER_EXECUTORS"] or {}).items()
-        }
-        options: dict[str, t.Any] = {
-            "jobstores": stores,
-            "executors": executors,
-            "job_defaults": {**JOB_DEFAULTS, **(cfg["SCHEDULER_JOB_DEFAULTS"] or {})},
-        }
-        if cfg["SCHEDULER_TIMEZONE"]:
-            options["timezone"] = cfg["SCHEDULER_TIMEZONE"]
-        return AppScheduler(state.runner, **options)
+        engine = self._toolkit.db.get_engine(state.app)
+        return AppScheduler(
+            state.runner, **options.scheduler_options(state.app, engine)
+        )
 
     def _load_jobs(self, state: AppScheduling) -> None:
         cfg = state.app.config
