@@ -398,6 +398,28 @@ def test_create_database_when_missing(absent_database_url: str, tmp_path: Path) 
         db.get_engine(app).dispose()
 
 
+def test_cli_says_when_the_server_cannot_be_reached(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    url = "postgresql+psycopg://toolkit:secret@127.0.0.1:9/app"
+    app = _plain_app(
+        tmp_path,
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
+    Toolkit(app)
+    runner = app.test_cli_runner()
+    tables = runner.invoke(args=["toolkit", "create-tables"])
+    assert tables.exit_code == 1
+    assert "create-tables: could not connect to postgresql+psycopg://toolkit:***@" in (
+        tables.output
+    )
+    assert "'flask toolkit create-db' creates it" in tables.output
+    created = runner.invoke(args=["toolkit", "create-db"])
+    assert created.exit_code == 1
+    assert "Is the server running and the login right?" in created.output
+    assert "secret" not in created.output + tables.output
+
+
 def test_init_app_creates_nothing(absent_database_url: str, tmp_path: Path) -> None:
     app = _plain_app(tmp_path, SQLALCHEMY_DATABASE_URI=absent_database_url)
     toolkit.init_app(app)

@@ -15,6 +15,7 @@ tool create the tables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing as t
 
@@ -144,10 +145,32 @@ def _safe_url() -> str:
     return _db().engine.url.render_as_string(hide_password=True)
 
 
+@contextlib.contextmanager
+def _connection_errors(step: str) -> t.Iterator[None]:
+    """Turn "cannot connect" into a one-line CLI error that says what to check."""
+    try:
+        yield
+    except sa.exc.OperationalError as error:
+        if error.statement is not None:
+            raise
+        reason = str(error.orig or error).strip().splitlines()[0]
+        hint = (
+            " Is the server running and the login right?"
+            if step == "create-db"
+            else " Is the server running, and does the database exist? 'flask toolkit"
+            " create-db' creates it."
+        )
+        raise click.ClickException(
+            f"{step}: could not connect to {_safe_url()} ({reason}).{hint}"
+        ) from error
+
+
 @toolkit_cli.command("create-db")
 def create_db_command() -> None:
     """Create the app's database (SQLALCHEMY_DATABASE_URI) if it does not exist."""
-    if _db().create_database():
+    with _connection_errors("create-db"):
+        created = _db().create_database()
+    if created:
         click.echo(f"Created the database {_safe_url()}.")
     else:
         click.echo(f"The database {_safe_url()} exists already; nothing to do.")
@@ -165,10 +188,11 @@ def create_tables_command(create_db: bool) -> None:
     The models must be imported by the app (as the app factory usually does).
     """
     db = _db()
-    if create_db:
-        db.create_database()
-    before = set(sa.inspect(db.engine).get_table_names())
-    db.create_all()
+    with _connection_errors("create-tables"):
+        if create_db:
+            db.create_database()
+        before = set(sa.inspect(db.engine).get_table_names())
+        db.create_all()
     created = sorted(set(db.metadata.tables) - before)
     if created:
         click.echo(f"Created {len(created)} table(s): {', '.join(created)}.")
@@ -187,5 +211,6 @@ def drop_tables_command(yes: bool) -> None:
             f" from {_safe_url()}?",
             abort=True,
         )
-    db.drop_all()
-    click.echo(f"Dropped the tables of {len(db.metadata.tables)} model table(s).")
+    with _connection_errors("drop-tables"):
+        db.drop_all()
+    click.echo(f"Dropped {len(db.metadata.tables)} table(s).")
