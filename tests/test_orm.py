@@ -276,10 +276,18 @@ def test_get_or_404_answers_in_the_envelope(db_app: Flask) -> None:
     assert missing.json == {"code": -1, "msg": "Task 99 was not found."}
 
 
-def test_unreachable_database_is_a_503_envelope(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("driver", "url"),
+    [
+        ("psycopg", "postgresql+psycopg://toolkit:toolkit@127.0.0.1:9/none"),
+        ("pymysql", "mysql+pymysql://toolkit:toolkit@127.0.0.1:9/none"),
+    ],
+)
+def test_unreachable_database_is_a_503_envelope(
+    tmp_path: Path, driver: str, url: str
+) -> None:
     # A port nothing listens on: connecting fails before any statement is sent.
-    url = "postgresql+psycopg://toolkit:toolkit@127.0.0.1:9/none"
-    pytest.importorskip("psycopg")
+    pytest.importorskip(driver)
     app = _plain_app(
         tmp_path,
         SQLALCHEMY_DATABASE_URI=url,
