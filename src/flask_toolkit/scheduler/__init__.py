@@ -45,10 +45,11 @@ Declaring and controlling jobs (APScheduler semantics and exceptions)
 Scheduler state
     ``start()``, ``shutdown(wait=True)``, ``pause()``, ``resume()`` (this process only),
     ``running`` -> bool, ``state`` -> ``"stopped" | "standby" | "running" | "paused"``
-    (``"standby"``: store open, another process leads), ``leader_info()`` -> dict with
-    ``is_leader`` (bool), ``leader`` (``{"host", "pid"}`` or ``None`` if unknown),
-    ``lock`` (``"file" | "postgresql" | "mysql" | "redis" | "none"``), ``host``,
-    ``pid``.
+    (``"stopped"``: not started in this process, though its store may be open for
+    the API; ``"standby"``: started, another process leads). ``leader_info()`` ->
+    dict with ``is_leader`` (bool), ``leader`` (``{"host", "pid"}`` or ``None`` if
+    unknown), ``lock`` (``"file" | "postgresql" | "mysql" | "redis" | "none"``),
+    ``state``, ``host``, ``pid``.
 
 Listing
     ``list_jobs(page=1, per_page=100, state=None, next_run_from=None,

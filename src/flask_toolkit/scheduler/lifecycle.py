@@ -243,7 +243,9 @@ class AppScheduling:
             return "stopped"
         if self.user_paused:
             return "paused"
-        if self.started and self.is_leader and scheduler.state == STATE_RUNNING:
+        if not self.started:
+            return "stopped"  # the store is open, but this process never runs jobs
+        if self.is_leader and scheduler.state == STATE_RUNNING:
             return "running"
         return "standby"
 

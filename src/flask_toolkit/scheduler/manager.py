@@ -349,7 +349,9 @@ class SchedulerManager:
         """Who runs the jobs: ``is_leader``, ``leader`` (``{"host", "pid"}`` or
         ``None``), ``lock``, ``state``, and this process' ``host`` and ``pid``.
         """
-        return self._state().leader_info()
+        state = self._state()
+        state.open()
+        return state.leader_info()
 
     @property
     def history(self) -> History:
