@@ -202,3 +202,46 @@ def test_reloader_parent_never_runs_jobs(tmp_path: Path, sqlite_url: str) -> Non
     assert proc.pid not in pids, (tmp_path / "flask.log").read_text()
     assert len(pids) == 1
     engine.dispose()
+
+
+RESTART_SCRIPT = """
+import json, sys
+from tests import _scheduler_jobs as jobs
+url, folder, hours, phase = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+config = {"SCHEDULER_AUTOSTART": True, "SCHEDULER_JOBS": [
+    {"id": "cfg", "func": "tests._scheduler_jobs:sleep", "args": [0],
+     "trigger": "interval", "hours": hours},
+]}
+app = jobs.make_app(url, folder, **config)
+with app.app_context():
+    manager = jobs.toolkit.scheduler
+    if phase == "first":
+        manager.add_job("api", jobs.record_tick, "cron", hour=4)
+        manager.pause_job("api")
+    print(json.dumps([manager.job_to_dict(j) for j in manager.get_jobs()]))
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_jobs_survive_a_process_restart(tmp_path: Path, database_url: str) -> None:
+    def run(hours: int, phase: str) -> dict[str, t.Any]:
+        result = subprocess.run(
+            [sys.executable, "-c", RESTART_SCRIPT, database_url, str(tmp_path)]
+            + [str(hours), phase],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return {job["id"]: job for job in json.loads(result.stdout)}
+
+    first = run(6, "first")
+    assert sorted(first) == ["api", "cfg", "declared"] and first["api"]["paused"]
+    second = run(6, "second")
+    assert second == first  # nothing duplicated, nothing moved
+    third = run(12, "third")
+    assert sorted(third) == ["api", "cfg", "declared"]
+    assert third["api"]["paused"] is True
+    assert third["cfg"]["hours"] == 12 and first["cfg"]["hours"] == 6
