@@ -1,9 +1,9 @@
+from flask import abort
 from flask import Blueprint
 from flask import Flask
-from flask import abort
 
-from flask_toolkit import Toolkit
 from flask_toolkit import api_blueprint
+from flask_toolkit import Toolkit
 
 app = Flask(__name__)
 Toolkit(app)

@@ -1,16 +1,16 @@
-"""flask-toolkit: the practices every serious Flask API ends up writing, in one extension."""
+"""flask-toolkit: what every serious Flask API ends up writing, in one extension."""
 
 from __future__ import annotations
 
-from .auth import Identity
 from .auth import current_identity
+from .auth import Identity
 from .auth import login_required
 from .auth import login_user
 from .auth import logout_user
 from .auth import public
 from .auth import require_permission
-from .errors import APIError
 from .errors import api_blueprint
+from .errors import APIError
 from .extension import Toolkit
 from .forms import MetaForm
 from .serialize import to_dict

@@ -5,4 +5,6 @@ from __future__ import annotations
 from flask.cli import AppGroup
 
 #: ``flask toolkit ...``: named so it never collides with Flask-Migrate's ``flask db``.
-toolkit_cli = AppGroup("toolkit", help="flask-toolkit: database, auth and scheduler tasks.")
+toolkit_cli = AppGroup(
+    "toolkit", help="flask-toolkit: database, auth and scheduler tasks."
+)

@@ -47,7 +47,7 @@ CHECKED_PREFIXES: tuple[str, ...] = ("TOOLKIT_", "SCHEDULER_", "SQLALCHEMY_", "A
 
 
 def register_defaults(defaults: t.Mapping[str, t.Any]) -> None:
-    """Add a component's keys to :data:`DEFAULTS` (called at import of the component)."""
+    """Add a component's keys to :data:`DEFAULTS`, when the component is imported."""
     DEFAULTS.update(defaults)
 
 

@@ -4,8 +4,8 @@ A request counts as an *API request* when any of these is true, checked in order
 
 1. ``TOOLKIT_JSON_ERRORS`` is ``True`` (every route is an API route) — or ``False``,
    in which case no route is and Flask's HTML pages are kept everywhere;
-2. the endpoint's blueprint (or a parent blueprint) was marked with :func:`api_blueprint`
-   — for a 405, the blueprint of the route whose path matched;
+2. the endpoint's blueprint (or a parent blueprint) was marked with
+   :func:`api_blueprint` — for a 405, the blueprint of the route whose path matched;
 3. the path starts with one of ``TOOLKIT_API_PREFIXES`` (default ``("/api",)``),
    which also covers unknown paths under the prefix (the JSON 404);
 4. the request body is JSON, or the ``Accept`` header prefers ``application/json``
@@ -39,11 +39,12 @@ _API_BLUEPRINT_ATTR = "_toolkit_api"
 
 
 def default_error_formatter(status: int, msg: t.Any) -> dict[str, t.Any]:
-    """Build the default envelope, compatible with the notes: ``{"code": -1, "msg": msg}``.
+    """Build the default envelope, the notes' shape: ``{"code": -1, "msg": msg}``.
 
     :param status: the HTTP status of the answer (not part of the default body: it is
         already the response's status line).
-    :param msg: a sentence, or a mapping of field name to messages for validation errors.
+    :param msg: a sentence, or for validation errors a mapping of field name to
+        messages.
     """
     return {"code": -1, "msg": msg}
 
@@ -119,8 +120,9 @@ def _blueprint_of_unrouted_request() -> str | None:
     adapter = current_app.create_url_adapter(request)
     if adapter is None:
         return None
+    method = next(iter(error.valid_methods))
     try:
-        endpoint, _ = adapter.match(request.path, method=error.valid_methods[0])
+        endpoint, _ = adapter.match(request.path, method=method)
     except HTTPException:
         return None
     return str(endpoint).rpartition(".")[0] or None

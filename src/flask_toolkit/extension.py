@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from flask import Flask
 from flask import current_app
+from flask import Flask
 
 from . import config
 from . import errors
