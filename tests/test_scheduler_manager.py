@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
 import typing as t
@@ -280,3 +281,15 @@ def test_restart_keeps_jobs_and_paused_state(tmp_path: Path, database_url: str) 
         finally:
             manager.shutdown()
         jobs.toolkit.db.get_engine(second).dispose()
+
+
+def test_each_app_has_its_own_job_defaults(tmp_path: Path, sqlite_url: str) -> None:
+    first = make_app(sqlite_url, str(tmp_path / "1"))
+    second = make_app(sqlite_url, str(tmp_path / "2"))
+    first.config["SCHEDULER_JOB_DEFAULTS"]["coalesce"] = False
+    assert second.config["SCHEDULER_JOB_DEFAULTS"] == {
+        "misfire_grace_time": 300,
+        "coalesce": True,
+        "max_instances": 1,
+    }
+    copy.deepcopy(dict(second.config))

@@ -282,11 +282,6 @@ class RedisLease(Lease):
     def _holder(self) -> dict[str, t.Any] | None:
         return _parse_owner(self.client.get(self.key))
 
-    def forget(self) -> None:
-        """After a fork: the child must not renew the parent's lease."""
-        self.value = f"{socket.gethostname()} {os.getpid()}:{uuid.uuid4().hex}"
-        self.held = False
-
 
 def lease_for_store(
     store: t.Any,

@@ -11,6 +11,7 @@ from flask import Flask
 
 from . import listing
 from . import options
+from .api import init_api  # at import: registers the API's config keys
 from .history import History
 from .jobs import import_ref
 from .jobs import job_to_dict
@@ -56,7 +57,7 @@ class SchedulerManager:
         """
         from ..extension import get_state
 
-        options.check_executors(app)
+        options.prepare_config(app)
         history = History(
             self._toolkit.db.get_engine(app),
             app.config["SCHEDULER_HISTORY_TABLE"],
@@ -66,8 +67,6 @@ class SchedulerManager:
         state = AppScheduling(app, history, self._build, self._load_jobs)
         get_state(app).components["scheduler"] = state
         if app.config["SCHEDULER_API_ENABLED"]:
-            from .api import init_api
-
             init_api(app, self)
         if options.should_autostart(app):
             state.start()

@@ -18,13 +18,15 @@ from .runner import DatabaseJobStore
 JOB_DEFAULTS: t.Mapping[str, t.Any] = types.MappingProxyType(
     {"misfire_grace_time": 300, "coalesce": True, "max_instances": 1}
 )
+#: The default of ``SCHEDULER_JOB_DEFAULTS``; each app gets its own copy.
+_JOB_DEFAULTS_KEY_DEFAULT: dict[str, t.Any] = dict(JOB_DEFAULTS)
 
 config.register_defaults(
     {
         "SCHEDULER_JOBS": None,
         "SCHEDULER_JOBSTORES": None,
         "SCHEDULER_EXECUTORS": None,
-        "SCHEDULER_JOB_DEFAULTS": JOB_DEFAULTS,
+        "SCHEDULER_JOB_DEFAULTS": _JOB_DEFAULTS_KEY_DEFAULT,
         "SCHEDULER_TIMEZONE": None,
         "SCHEDULER_API_ENABLED": False,
         "SCHEDULER_API_PREFIX": "/scheduler",
@@ -66,11 +68,16 @@ def _is_process_pool(value: t.Any) -> bool:
     return "ProcessPool" in type(value).__name__
 
 
-def check_executors(app: Flask) -> None:
-    """Refuse a process-pool executor in ``SCHEDULER_EXECUTORS`` at ``init_app``.
+def prepare_config(app: Flask) -> None:
+    """Check the config at ``init_app``: refuse a process-pool executor.
+
+    Also gives the app its own copy of the default ``SCHEDULER_JOB_DEFAULTS``, so that
+    changing it in one app's config changes no other app.
 
     :raises RuntimeError: with the supported alternative.
     """
+    if app.config["SCHEDULER_JOB_DEFAULTS"] is _JOB_DEFAULTS_KEY_DEFAULT:
+        app.config["SCHEDULER_JOB_DEFAULTS"] = dict(_JOB_DEFAULTS_KEY_DEFAULT)
     for alias, value in (app.config["SCHEDULER_EXECUTORS"] or {}).items():
         if _is_process_pool(value):
             check_executor(value, alias)
