@@ -245,3 +245,33 @@ def test_jobs_survive_a_process_restart(tmp_path: Path, database_url: str) -> No
     assert sorted(third) == ["api", "cfg", "declared"]
     assert third["api"]["paused"] is True
     assert third["cfg"]["hours"] == 12 and first["cfg"]["hours"] == 6
+
+
+EXIT_SCRIPT = """
+import sys
+from tests import _scheduler_jobs as jobs
+app = jobs.make_app(sys.argv[1], sys.argv[2], SCHEDULER_AUTOSTART=True)
+with app.app_context():
+    jobs.toolkit.scheduler.add_job("slow", jobs.sleep, "interval", hours=1, args=[1.0])
+    jobs.toolkit.scheduler.run_job("slow")
+# the interpreter exits here, with the job still running
+"""
+
+
+def test_running_job_finishes_at_exit(tmp_path: Path, sqlite_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, sqlite_url, str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    engine = sa.create_engine(sqlite_url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT status, duration FROM toolkit_job_runs")
+        ).all()
+    assert [r.status for r in rows] == ["success"]
+    assert rows[0].duration >= 1.0
