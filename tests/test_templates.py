@@ -43,7 +43,7 @@ def test_forms_do_not_share_state(app: Flask) -> None:
     assert second.errors == {}
     assert first.tags.data == ["a"] and second.tags.data == []
     assert first.name is not second.name
-    assert first.name.meta is first.meta and second.name._form is second
+    assert first.name.meta is first.meta and second.name._form == second
 
 
 def test_callable_defaults_and_choices_are_fresh(app: Flask) -> None:
@@ -110,3 +110,36 @@ def test_numbers_are_decimal_only_when_a_form_needs_it(app: Flask) -> None:
     assert from_request(app, Plain, '{"ratio": 0.1}').ratio.data == 0.1
     nested = from_request(app, Nested, '{"items": [{"price": 0.1}]}')
     assert nested.valid_data == {"items": [{"price": decimal.Decimal("0.1")}]}
+
+
+def test_subclass_with_its_own_init_is_built_normally(app: Flask) -> None:
+    class Form(MetaForm):
+        name = StringField()
+
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.built_by_init = True
+
+    with app.test_request_context("/", method="POST", json={"name": "x"}):
+        form = Form.from_request()
+        assert form.built_by_init and form.validate()
+        assert form.valid_data == {"name": "x"}
+
+
+def test_a_dropped_form_is_freed_without_the_cycle_collector(app: Flask) -> None:
+    import gc
+    import weakref
+
+    class Form(MetaForm):
+        name = StringField()
+
+    gc.disable()
+    try:
+        with app.test_request_context("/", method="POST", json={"name": "x"}):
+            form = Form()
+            assert form.validate()
+            ref = weakref.ref(form)
+            del form
+            assert ref() is None
+    finally:
+        gc.enable()

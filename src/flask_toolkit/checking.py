@@ -28,7 +28,9 @@ from wtforms.validators import ValidationError
 from .loading import info_of
 from .loading import LIST
 from .loading import NESTED
+from .loading import SIMPLE
 from .required import json_chain
+from .required import MISSING
 from .required import SENT
 
 
@@ -42,11 +44,34 @@ def validate_form(
     """
     ok = True
     for attr, field in form._fields.items():
-        info = info_of(field, form, attr)
+        state = field.__dict__
+        info = state.get("_toolkit_info") or info_of(field, form, attr)
         chain: t.Sequence[t.Any] = extra.get(attr, ()) if extra else ()
         if info.inline_validator is not None:
             chain = [*chain, getattr(type(form), info.inline_validator)]
-        if not _validate_field(form, field, info, chain):
+        if info.kind == SIMPLE and not state.get("process_errors") and not chain:
+            # The common case, inlined: a plain field, no type error, no extras.
+            if state.get("_toolkit_state", MISSING) != SENT and not info.required:
+                state["errors"] = []
+                continue
+            if not info.plain:
+                if not field.validate(form, ()):
+                    ok = False
+                continue
+            errors: list[str] = []
+            state["errors"] = errors
+            for validator in field.validators:
+                try:
+                    validator(form, field)
+                except StopValidation as e:
+                    if e.args and e.args[0]:
+                        errors.append(e.args[0])
+                    break
+                except ValidationError as e:
+                    errors.append(e.args[0])
+            if errors:
+                ok = False
+        elif not _validate_field(form, field, info, chain):
             ok = False
     if getattr(form, "_toolkit_unknown", None):
         ok = False

@@ -107,15 +107,19 @@ def load(
     :param body: the JSON object for this form.
     :param query: query-string arguments, only for the top-level form.
     :param top: whether keys carry the form's prefix (top level) or are short names.
-    :param known: the keys the form accepts, when already known.
+    :param known: the keys the form accepts, when the form was built from a
+        template (its fields then start as missing already).
     """
     form._toolkit_top = top
+    fresh = known is not None
     if known is None:
         known = {field.name if top else field.short_name for field in form}
     for attr, field in form._fields.items():
         key = field.name if top else field.short_name
         if key in body:
             put(form, field, body[key], False, attr)
+        elif fresh and query is None and not isinstance(field, FormField):
+            continue
         elif query is not None and key in query:
             values = query.getlist(key)
             info = info_of(field, form, attr)
@@ -164,8 +168,9 @@ def put(
     form: t.Any, field: t.Any, value: t.Any, from_query: bool, attr: str | None
 ) -> None:
     """Give one field one value from the body (``from_query=False``) or query string."""
-    info = info_of(field, form, attr)
-    field.process_errors = []
+    state = field.__dict__
+    info = state.get("_toolkit_info") or info_of(field, form, attr)
+    state["process_errors"] = ()
     if value is None:
         field._toolkit_state = NULL
         field.raw_data = []
@@ -174,8 +179,8 @@ def put(
         elif info.kind == SIMPLE:
             field.data = None
         return
-    field._toolkit_state = SENT
-    field._toolkit_query = from_query
+    state["_toolkit_state"] = SENT
+    state["_toolkit_query"] = from_query
     if info.kind == NESTED:
         field.raw_data = [value]
         if not isinstance(value, dict):
@@ -192,9 +197,9 @@ def put(
             field._toolkit_state = MISSING
             field.raw_data = []
             return
-        field.raw_data = value if isinstance(value, list) else [value]
+        state["raw_data"] = value if isinstance(value, list) else [value]
     else:
-        field.raw_data = [value]
+        state["raw_data"] = [value]
     try:
         data = info.converter(field, value, from_query)  # type: ignore[misc]
     except jsonfields.InvalidValue as e:

@@ -17,6 +17,10 @@ with a callable default, and fields whose default is mutable. Select fields with
 callable ``choices`` are bound per request, as WTForms would, so their choices stay
 fresh. Forms with CSRF protection or per-instance ``meta`` overrides do not use
 templates at all.
+
+A copied field's ``_form`` is a weak proxy of its form, so a form and its fields make
+no reference cycle and are freed as soon as the request drops them, rather than by
+the cycle collector (which would otherwise run about three times as often).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import typing as t
+import weakref
 
 from wtforms import Form
 from wtforms.fields import DecimalField
@@ -34,6 +39,7 @@ from wtforms.fields.core import UnboundField
 
 from .loading import info_of
 from .messages import translations_for
+from .required import MISSING
 
 SHARE, PROCESS, BIND = 0, 1, 2
 
@@ -79,6 +85,9 @@ def get_template(cls: type, prefix: str, locale: str | None) -> Template:
     for attr, field in proto._fields.items():
         info_of(field, proto, attr)  # kept in the field's __dict__, so copied too
         field.process_errors = ()
+        # Copies start as "not sent"; load() only touches the fields that were.
+        field._toolkit_state = MISSING
+        field.raw_data = ()
         unbound = unbound_by_attr[attr]
         fields.append((attr, field, _mode(field, unbound), unbound))
     template = Template(
@@ -117,6 +126,10 @@ def fill(form: t.Any, template: Template, meta: t.Any, locale: str | None) -> No
     """
     fields: dict[str, t.Any] = {}
     new = object.__new__
+    # Fields point back at their form weakly: without a form <-> field cycle, a
+    # request's form is freed by reference counting instead of waiting for the
+    # cycle collector, which otherwise runs three times as often.
+    form_ref = weakref.proxy(form)
     for attr, proto, mode, unbound in template.fields:
         if mode == BIND:
             options = {
@@ -129,10 +142,10 @@ def fill(form: t.Any, template: Template, meta: t.Any, locale: str | None) -> No
             field.process(None)
         else:
             field = new(type(proto))
-            state = field.__dict__
-            state.update(proto.__dict__)
-            state["_form"] = form
+            state = proto.__dict__.copy()
+            state["_form"] = form_ref
             state["meta"] = meta
+            field.__dict__ = state
             if mode == PROCESS:
                 field.process(None)
         fields[attr] = field

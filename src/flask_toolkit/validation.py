@@ -96,8 +96,8 @@ def _is_json(req: Request, content_type: str) -> bool:
 
 def read_json_request(
     decimals: bool = True,
-) -> tuple[dict[str, t.Any], MultiDict[str, str]]:
-    """Return ``(body object, query args)`` for the current request.
+) -> tuple[dict[str, t.Any], MultiDict[str, str] | None]:
+    """Return ``(body object, query args or None)`` for the current request.
 
     :param decimals: parse numbers with a fraction or exponent as
         :class:`~decimal.Decimal` (exact) rather than ``float``.
@@ -110,14 +110,16 @@ def read_json_request(
     length = int(header) if header and header.isdigit() else req.content_length
     if limit is not None and length is not None and length > limit:
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+    # Parsing an empty query string still builds a MultiDict: skip it.
+    args = req.args if environ.get("QUERY_STRING") else None
     if length == 0:
-        return {}, req.args
+        return {}, args
     try:
         raw = req.get_data(cache=True)
     except RequestEntityTooLarge:
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit or 0)
     if not raw:
-        return {}, req.args
+        return {}, args
     if limit is not None and len(raw) > limit:  # chunked bodies have no length header
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
     if not _is_json(req, environ.get("CONTENT_TYPE", "")):
@@ -138,7 +140,7 @@ def read_json_request(
             _setting("TOOLKIT_VALIDATION_STATUS"),
             "The request body must be a JSON object.",
         )
-    return body, req.args
+    return body, args
 
 
 def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
@@ -163,7 +165,7 @@ def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
             try:
-                form = form_class()
+                form = form_class.from_request()
             except BadBody as e:
                 return error_response(e.code or 400, e.msg)
             if not form.validate():
