@@ -12,7 +12,9 @@ permissions on every request. Printed, best of ``--repeat``:
 - listing: Flask-APScheduler's ``GET /scheduler/jobs`` (every job) against ours,
   ``GET /scheduler/jobs?page=50&per_page=100`` (goal: >= 20x faster);
 - job control: add, get, pause, resume, delete one job, through each API (goal:
-  >= 1.0x Flask-APScheduler's throughput, despite auth and validation).
+  >= 1.0x Flask-APScheduler's throughput, despite auth and validation). Each write is
+  an SQLite commit, so wall times follow the disk: rounds alternate between the two
+  APIs, and the CPU time of the same cycles is printed too.
 """
 
 from __future__ import annotations
@@ -101,21 +103,19 @@ def toolkit_app(url: str, instance: str) -> Flask:
     )
     toolkit.scheduler.register(noop)
     toolkit.init_app(app)
-    if "scheduler" not in app.blueprints:  # until the manager registers the API itself
-        from flask_toolkit.scheduler.api import init_api
-
-        init_api(app, toolkit.scheduler)
     return app
 
 
-def best(repeat: int, number: int, func: t.Callable[[], None]) -> float:
+def best(
+    repeat: int, number: int, func: t.Callable[[], None], clock: t.Callable[[], float]
+) -> float:
     """Seconds per call: the best of ``repeat`` rounds of ``number`` calls."""
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(number):
             func()
-        times.append((time.perf_counter() - start) / number)
+        times.append((clock() - start) / number)
     return min(times)
 
 
@@ -161,21 +161,29 @@ def main() -> None:
         response = our_client.get("/scheduler/jobs?page=50&per_page=100", headers=auth)
         assert len(response.json) == 100, response.json
 
-        full = best(args.repeat, 1, lambda: their_client.get("/scheduler/jobs"))
+        wall, cpu = time.perf_counter, time.process_time
+        full = best(args.repeat, 1, lambda: their_client.get("/scheduler/jobs"), wall)
         page = best(
             args.repeat,
             20,
             lambda: our_client.get(
                 "/scheduler/jobs?page=50&per_page=100", headers=auth
             ),
+            wall,
         )
-        their_run = cycle(their_client, f"{__name__}:noop", {})
-        our_run = cycle(our_client, f"{__name__}:noop", auth)
-        their_times, our_times = [], []
-        for _ in range(args.repeat):  # interleaved: both see the same disk weather
-            their_times.append(best(1, 20, their_run))
-            our_times.append(best(1, 20, our_run))
-        their_cycle, our_cycle = min(their_times), min(our_times)
+        runs = {
+            "their": cycle(their_client, f"{__name__}:noop", {}),
+            "our": cycle(our_client, f"{__name__}:noop", auth),
+        }
+        times: dict[tuple[str, str], list[float]] = {}
+        for i in range(args.repeat):
+            # Alternate, and alternate who goes first: both see the same disk weather.
+            order = ("their", "our") if i % 2 == 0 else ("our", "their")
+            for name in order:
+                for clock_name, clock in (("wall", wall), ("cpu", cpu)):
+                    key = (name, clock_name)
+                    times.setdefault(key, []).append(best(1, 20, runs[name], clock))
+        cycles = {key: min(values) for key, values in times.items()}
         their_scheduler.shutdown(wait=False)
         with ours.app_context():
             toolkit.scheduler.shutdown(wait=False)
@@ -191,12 +199,14 @@ def main() -> None:
         f"{'flask-toolkit GET /scheduler/jobs?page=50&per_page=100':52}"
         f" {page * 1e3:9.2f} {full / page:7.1f}x faster (goal >= 20x)"
     )
-    print(f"{'Flask-APScheduler job cycle (5 requests)':52} {their_cycle * 1e3:9.2f}")
-    print(
-        f"{'flask-toolkit job cycle (5 requests, auth+validation)':52}"
-        f" {our_cycle * 1e3:9.2f} {their_cycle / our_cycle:7.2f}x throughput"
-        " (goal >= 1.0x)"
-    )
+    for clock_name in ("wall", "cpu"):
+        theirs_t, ours_t = cycles["their", clock_name], cycles["our", clock_name]
+        label = "wall time" if clock_name == "wall" else "CPU time"
+        print(f"{'Flask-APScheduler job cycle, ' + label:52} {theirs_t * 1e3:9.2f}")
+        print(
+            f"{'flask-toolkit job cycle (auth+validation), ' + label:52}"
+            f" {ours_t * 1e3:9.2f} {theirs_t / ours_t:7.2f}x throughput (goal >= 1.0x)"
+        )
 
 
 if __name__ == "__main__":

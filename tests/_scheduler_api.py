@@ -20,7 +20,6 @@ from flask.testing import FlaskClient
 from flask_toolkit import Identity
 from flask_toolkit import Toolkit
 from flask_toolkit.extension import get_state
-from flask_toolkit.scheduler.api import init_api
 
 toolkit = Toolkit()
 #: Arguments each call of :func:`job1` was given.
@@ -66,9 +65,6 @@ def make_app(tmp_path: Path, **config: t.Any) -> Flask:
     )
     app.config.update(config)
     toolkit.init_app(app)
-    # TEMPORARY until the manager's init_app calls init_api itself.
-    if app.config["SCHEDULER_ENDPOINT_PREFIX"][:-1] not in app.blueprints:
-        init_api(app, toolkit.scheduler)
     return app
 
 

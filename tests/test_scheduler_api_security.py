@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 
 from flask_toolkit import Toolkit
-from flask_toolkit.scheduler.api import init_api
 from tests import _scheduler_api as h
 
 JOB = {
@@ -136,7 +135,6 @@ def test_refuses_to_start_without_auth(tmp_path: Path) -> None:
     app.config.update(TESTING=True, SCHEDULER_API_ENABLED=True)
     with pytest.raises(RuntimeError, match="identity_loader"):
         toolkit.init_app(app)
-        init_api(app, toolkit.scheduler)
 
 
 def test_anonymous_opt_out_is_loud(
@@ -149,8 +147,6 @@ def test_anonymous_opt_out_is_loud(
     )
     with caplog.at_level(logging.WARNING):
         toolkit.init_app(app)
-        if "scheduler" not in app.blueprints:
-            init_api(app, toolkit.scheduler)
     assert "ANY caller" in caplog.text
     try:
         assert app.test_client().get("/scheduler/jobs").status_code == 200
@@ -257,6 +253,21 @@ def test_list_query_errors(admin: h.Caller) -> None:
         response = admin.get(f"/scheduler/jobs?{query}")
         assert response.status_code == 400, query
         assert field in response.json["msg"], (query, response.json)
+
+
+@pytest.mark.parametrize("prefix", ["", "api", "a.b.", "scheduler"])
+def test_bad_endpoint_prefix(tmp_path: Path, prefix: str) -> None:
+    with pytest.raises(RuntimeError, match="SCHEDULER_ENDPOINT_PREFIX"):
+        h.make_app(tmp_path, SCHEDULER_ENDPOINT_PREFIX=prefix)
+
+
+def test_disabled_by_default(tmp_path: Path) -> None:
+    app = h.make_app(tmp_path, SCHEDULER_API_ENABLED=False)
+    try:
+        assert "scheduler" not in app.blueprints
+        assert h.caller(app, "admin").get("/scheduler/jobs").status_code == 404
+    finally:
+        h.close(app)
 
 
 def test_unknown_path_under_prefix_is_json_404(admin: h.Caller) -> None:

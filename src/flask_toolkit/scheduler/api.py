@@ -12,6 +12,7 @@ each change is written to the app logger as an audit line.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import typing as t
 
@@ -118,7 +119,9 @@ def _manager() -> SchedulerManager:
 
 
 def _audit(action: str, job_id: str | None = None) -> None:
-    """Write who changed what, and when, to the app logger."""
+    """Write who changed what, and when, to the app logger (at ``INFO``)."""
+    if not current_app.logger.isEnabledFor(logging.INFO):
+        return
     who = current_identity.id
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     current_app.logger.info(

@@ -17,6 +17,7 @@ APScheduler's own cron field parser, time zones must be IANA names, dates ISO 86
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import inspect
 import typing as t
 
@@ -314,6 +315,14 @@ JOB_STATES = ("scheduled", "active", "paused")
 SORT_KEYS = ("next_run_time",)
 
 
+@functools.lru_cache(maxsize=256)
+def _signature(func: t.Callable[..., t.Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+
+
 def check_call(
     func: str,
     args: t.Sequence[t.Any],
@@ -329,9 +338,8 @@ def check_call(
     target = _registry().get(func)
     if target is None:
         return
-    try:
-        signature = inspect.signature(target)
-    except (TypeError, ValueError):  # a builtin without a signature: nothing to check
+    signature = _signature(target)
+    if signature is None:  # a builtin without a signature: nothing to check
         return
     try:
         signature.bind(*args, **kwargs)
