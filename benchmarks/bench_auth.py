@@ -52,9 +52,7 @@ def plain_app() -> Flask:
 
 def toolkit_app(store: str | None, instance: str) -> tuple[Flask, str | None]:
     app = Flask("toolkit", instance_path=instance)
-    app.config.update(
-        SECRET_KEY=SECRET_KEY, AUTH_CREDENTIAL_STORE=store or "memory"
-    )
+    app.config.update(SECRET_KEY=SECRET_KEY, AUTH_CREDENTIAL_STORE=store or "memory")
     toolkit = Toolkit(app)
     if store is None:
 

@@ -401,3 +401,16 @@ def test_default_deny_on_undecorated_route(
     assert "@public" in body["msg"]
     assert client.get("/api/public").status_code == 200
     assert get_me(client, token).status_code == 200
+
+
+def test_identity_does_not_outlive_its_request(app: Flask, token: str) -> None:
+    from flask_toolkit import current_identity
+
+    # Not pytest-flask's ``client``: that one keeps the last request context pushed
+    # (``with client:``) so a test can inspect it.
+    client = app.test_client()
+    assert get_me(client, token).status_code == 200
+    # Same app context (and ``g``) as the request above, but another request.
+    assert current_identity.is_anonymous
+    with app.test_request_context("/api/me"):
+        assert current_identity.is_anonymous

@@ -3,6 +3,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from examples.taskboard import create_app
+from flask.testing import FlaskClient
+
+
+def login(client: FlaskClient, email: str = "admin@example.com") -> FlaskClient:
+    """Send a demo user's bearer token with every request of ``client``."""
+    password = email.partition("@")[0]
+    answer = client.post("/api/auth/token", json={"email": email, "password": password})
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {answer.json['token']}"
+    return client
 
 
 def test_demo_starts_with_zero_configuration(tmp_path: Path) -> None:
@@ -16,7 +25,7 @@ def test_demo_starts_with_zero_configuration(tmp_path: Path) -> None:
 
 def test_demo_creates_and_lists_tasks(tmp_path: Path) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
-    client = app.test_client()
+    client = login(app.test_client())
     created = client.post("/api/tasks", json={"title": "Water the plants"})
     assert created.status_code == 201
     listed = client.get("/api/tasks").json
@@ -29,7 +38,7 @@ def test_demo_creates_and_lists_tasks(tmp_path: Path) -> None:
 
 def test_demo_write_endpoints_validate(tmp_path: Path) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
-    client = app.test_client()
+    client = login(app.test_client())
     task = client.post("/api/tasks", json={"title": "  Sow seeds ", "done": True}).json
     assert (task["title"], task["done"]) == ("Sow seeds", True)
     wrong = client.post("/api/tasks", json={"title": 5, "colour": "red"})
@@ -52,7 +61,7 @@ def test_demo_write_endpoints_validate(tmp_path: Path) -> None:
 
 def test_demo_projects_list_their_tasks(tmp_path: Path) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
-    client = app.test_client()
+    client = login(app.test_client())
     project = client.post("/api/projects", json={"name": "Garden"}).json
     assert client.post("/api/projects", json={"name": "Garden"}).status_code == 409
     task = client.post(

@@ -11,6 +11,8 @@ import typing as t
 from flask import Flask
 from flask import render_template
 
+from flask_toolkit import public
+
 from .models import toolkit
 
 
@@ -19,23 +21,36 @@ def create_app(
 ) -> Flask:
     """Build the demo app. With no config it uses SQLite in the instance folder."""
     app = Flask(__name__, instance_path=instance_path)
-    app.config.from_mapping(SECRET_KEY="dev: change me in production")
+    app.config.from_mapping(
+        SECRET_KEY="dev: change me in production",
+        # Every endpoint must say who may call it (@public, @login_required,
+        # @require_permission); `flask toolkit routes` lists them.
+        AUTH_DEFAULT_DENY=True,
+        # Create the demo accounts listed on the landing page (never in production).
+        TASKBOARD_DEMO_USERS=True,
+    )
     if config:
         app.config.from_mapping(config)
     from . import jobs  # noqa: F401  (declares the scheduled jobs before init_app)
 
     toolkit.init_app(app)
 
+    from . import auth
     from .api import api
 
     app.register_blueprint(api)
+    auth.init_app(app)
 
     @app.get("/")
+    @public
     def index() -> str:
-        return render_template("index.html")
+        demo_users = auth.DEMO_USERS if app.config["TASKBOARD_DEMO_USERS"] else []
+        return render_template("index.html", demo_users=demo_users)
 
     with app.app_context():
         # The demo creates its tables on start so it runs with zero set-up; a real
         # app would run the toolkit's CLI or its migrations instead.
         toolkit.db.create_all()
+        if app.config["TASKBOARD_DEMO_USERS"]:
+            auth.seed_demo_users()
     return app

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from flask_toolkit import api_blueprint
 from flask_toolkit import APIError
+from flask_toolkit import require_permission
 from flask_toolkit import to_dict
 from flask_toolkit import validate_data
 
@@ -24,17 +25,20 @@ api = api_blueprint(Blueprint("api", __name__, url_prefix="/api"))
 
 
 @api.get("/tasks")
+@require_permission("tasks:read")
 def list_tasks() -> dict[str, t.Any]:
     """One page of tasks, oldest first: ``?page=``, ``?per_page=`` (at most 100)."""
     return db.paginate(sa.select(Task).order_by(Task.id)).to_dict()
 
 
 @api.get("/tasks/<int:task_id>")
+@require_permission("tasks:read")
 def get_task(task_id: int) -> dict[str, t.Any]:
     return to_dict(db.get_or_404(Task, task_id))
 
 
 @api.post("/tasks")
+@require_permission("tasks:write")
 @validate_data(TaskForm)
 def create_task(form: TaskForm) -> tuple[dict[str, t.Any], int]:
     task = Task(**form.valid_data)
@@ -46,6 +50,7 @@ def create_task(form: TaskForm) -> tuple[dict[str, t.Any], int]:
 
 
 @api.patch("/tasks/<int:task_id>")
+@require_permission("tasks:write")
 @validate_data(TaskPatchForm)
 def update_task(task_id: int, form: TaskPatchForm) -> dict[str, t.Any]:
     task = db.get_or_404(Task, task_id)
@@ -57,6 +62,7 @@ def update_task(task_id: int, form: TaskPatchForm) -> dict[str, t.Any]:
 
 
 @api.get("/projects")
+@require_permission("projects:read")
 def list_projects() -> dict[str, t.Any]:
     """One page of projects, each with its tasks (loaded in one more query)."""
     select = (
@@ -66,6 +72,7 @@ def list_projects() -> dict[str, t.Any]:
 
 
 @api.post("/projects")
+@require_permission("projects:write")
 @validate_data(ProjectForm)
 def create_project(form: ProjectForm) -> tuple[dict[str, t.Any], int]:
     project = Project(**form.valid_data)

@@ -35,6 +35,7 @@ from .decorators import Protection
 from .decorators import protection_of
 from .identity import ANONYMOUS
 from .identity import G_KEY
+from .identity import G_REQUEST_KEY
 from .identity import Identity
 from .sessions import check_csrf
 from .sessions import forget_session_login
@@ -55,10 +56,11 @@ def authenticate_request() -> None:
     """The toolkit's ``before_request`` hook (see the module documentation)."""
     # The context objects are read once, not through the proxies: this hook runs on
     # every request, and each proxy access costs about as much as a dict lookup chain.
-    g_obj = _cv_app.get().g
-    setattr(g_obj, G_KEY, ANONYMOUS)
+    g_values = _cv_app.get().g.__dict__
+    g_values[G_KEY] = ANONYMOUS
     ctx = _cv_request.get()
     req = ctx.request
+    g_values[G_REQUEST_KEY] = req
     endpoint = req.endpoint
     method = req.method
     if endpoint is None or method == "OPTIONS":
@@ -78,7 +80,7 @@ def authenticate_request() -> None:
     if auth._identity_loader is not None or app.testing:
         identity = _identify(app, auth, state, req, protection)
         if identity is not ANONYMOUS:
-            setattr(g_obj, G_KEY, identity)
+            g_values[G_KEY] = identity
             if (
                 identity.method == "session"
                 and method not in SAFE_METHODS
@@ -92,11 +94,6 @@ def authenticate_request() -> None:
             "This endpoint has no access rule and the app denies by default; mark"
             " the view with @public, @login_required or @require_permission(...)."
         )
-
-
-def forget_identity(exc: BaseException | None = None) -> None:
-    """``teardown_request`` hook: drop the identity when the request ends."""
-    _cv_app.get().g.__dict__.pop(G_KEY, None)
 
 
 def _identify(

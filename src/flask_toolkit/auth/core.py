@@ -88,11 +88,9 @@ class Auth:
         from ..extension import get_state
         from . import cli  # noqa: F401  (adds ``flask toolkit routes``)
         from .authenticate import authenticate_request
-        from .authenticate import forget_identity
 
         get_state(app).components["auth"] = _AuthState()
         app.before_request(authenticate_request)
-        app.teardown_request(forget_identity)
         app.context_processor(_csrf_context)
 
     # -- identity -----------------------------------------------------------------

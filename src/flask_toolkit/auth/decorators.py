@@ -22,14 +22,12 @@ from flask import Blueprint
 from flask import current_app
 from flask import Flask
 from flask import request
-from flask.globals import _cv_app
 from flask.globals import _cv_request
 from flask.views import View
 
 from .challenges import forbidden
 from .challenges import unauthorized
-from .identity import ANONYMOUS
-from .identity import G_KEY
+from .identity import get_identity
 from .identity import Identity
 from .permissions import has_permissions
 from .permissions import is_granted
@@ -67,7 +65,7 @@ class AccessRule:
 
     def enforce(self) -> Identity:
         """Raise 401/403 unless the current identity satisfies the rule."""
-        identity: Identity = _cv_app.get().g.__dict__.get(G_KEY, ANONYMOUS)
+        identity = get_identity()
         if identity.id is None:
             unauthorized()
         perms = self.permissions

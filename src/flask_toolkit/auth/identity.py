@@ -1,18 +1,19 @@
 """Who is calling: the :class:`Identity` object and the ``current_identity`` proxy.
 
 Every request starts anonymous: the toolkit's ``before_request`` hook stores
-:data:`ANONYMOUS` on :data:`flask.g` before it looks at any credential, and a
-``teardown_request`` hook removes it again. So nothing is left over from an earlier
-request, even when several requests share one app context (as they do in a test that
-keeps an app context pushed).
+:data:`ANONYMOUS` on :data:`flask.g` before it looks at any credential, together with
+the request it belongs to; an identity read in any other request (or outside of one)
+is anonymous. So nothing is left over from an earlier request, even when several
+requests share one app context and its ``g`` (as they do in a test that keeps an app
+context pushed).
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from flask import g
 from flask.globals import _cv_app
+from flask.globals import _cv_request
 from werkzeug.local import LocalProxy
 
 from .permissions import has_permissions
@@ -20,6 +21,9 @@ from .permissions import normalize_grants
 
 #: Where the identity of the current request lives on :data:`flask.g`.
 G_KEY = "_toolkit_identity"
+#: The request that identity belongs to: ``g`` is shared by the requests of one app
+#: context, and an identity is only ever valid for the request that established it.
+G_REQUEST_KEY = "_toolkit_identity_request"
 
 #: How a request was authenticated (:attr:`Identity.method`).
 AuthMethod = t.Literal["token", "api_key", "session", "test"]
@@ -136,14 +140,20 @@ ANONYMOUS = Identity()
 
 def get_identity() -> Identity:
     """Return the current request's identity; anonymous outside of a request."""
-    if _cv_app.get(None) is None:
+    ctx = _cv_request.get(None)
+    if ctx is None:
         return ANONYMOUS
-    return t.cast(Identity, g.get(G_KEY, ANONYMOUS))
+    values = _cv_app.get().g.__dict__
+    if values.get(G_REQUEST_KEY) is not ctx.request:
+        return ANONYMOUS
+    return t.cast(Identity, values.get(G_KEY, ANONYMOUS))
 
 
 def set_identity(identity: Identity) -> None:
     """Make ``identity`` the caller of the current request."""
-    setattr(g, G_KEY, identity)
+    values = _cv_app.get().g.__dict__
+    values[G_KEY] = identity
+    values[G_REQUEST_KEY] = _cv_request.get().request
 
 
 #: The caller of the current request: an :class:`Identity`, anonymous when nobody is
