@@ -50,6 +50,12 @@ class ReportView(MethodView):
         return {"created": True}
 
 
+class AsyncView(MethodView):
+    @require_permission("reports:read")
+    async def get(self) -> dict[str, t.Any]:
+        return {"async": True, "who": current_identity.id}
+
+
 @require_permission("admin:settings")
 class SettingsView(MethodView):
     def get(self) -> dict[str, t.Any]:
@@ -147,6 +153,7 @@ def build(app: Flask, toolkit: Toolkit) -> dict[int, FakeUser]:
 
     api.add_url_rule("/reports", view_func=ReportView.as_view("reports"))
     api.add_url_rule("/settings", view_func=SettingsView.as_view("settings"))
+    api.add_url_rule("/async-reports", view_func=AsyncView.as_view("async_reports"))
 
     @api.post("/login")
     @public

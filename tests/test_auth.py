@@ -91,6 +91,8 @@ def test_public_view_is_open(
         (1, "/api/reports", 403),
         (3, "/api/settings", 200),
         (2, "/api/settings", 403),
+        (2, "/api/async-reports", 200),
+        (1, "/api/async-reports", 403),
     ],
 )
 def test_permissions(

@@ -307,3 +307,21 @@ def test_current_identity_in_view(app: Flask) -> None:
 
     client = identity_client(app, "ada", ["admin:*"])
     assert client.get("/whoami").json == {"id": "ada", "admin": True}
+
+
+def test_login_view_never_redirects_to_itself(app: Flask, toolkit: Toolkit) -> None:
+    toolkit.auth.identity_loader(lambda user_id: None)
+    app.config.update(AUTH_DEFAULT_DENY=True, AUTH_LOGIN_VIEW="signin")
+
+    @app.get("/signin")
+    def signin() -> str:  # forgot @public
+        return "form"
+
+    @app.get("/home")
+    @login_required
+    def home() -> str:
+        return "home"
+
+    client = app.test_client()
+    assert client.get("/home", headers={"Accept": "text/html"}).status_code == 302
+    assert client.get("/signin", headers={"Accept": "text/html"}).status_code == 401

@@ -48,7 +48,13 @@ def unauthorized(msg: str | None = None, *, error: str | None = None) -> t.NoRet
     :raises APIError: always (or the redirect's :class:`HTTPException`).
     """
     login_view = current_app.config["AUTH_LOGIN_VIEW"]
-    if error is None and login_view and not is_api_request():
+    # Never redirect the login view to itself (a login view left without @public).
+    if (
+        error is None
+        and login_view
+        and request.endpoint != login_view
+        and not is_api_request()
+    ):
         abort(redirect(url_for(login_view, next=_relative_request_url())))
     if msg is None:
         msg = (
