@@ -1,3 +1,5 @@
+from urllib.parse import unquote
+
 from flask import Flask
 from flask import redirect
 from flask import render_template_string
@@ -62,7 +64,7 @@ client = app.test_client()
 # An HTML caller is sent to the login page, with where it wanted to go.
 response = client.get("/notes")
 assert response.status_code == 302
-assert response.headers["Location"] == "/login?next=/notes"
+assert unquote(response.headers["Location"]) == "/login?next=/notes"
 
 client.post("/login?next=/notes", data={"username": "ada", "password": "correct horse"})
 assert client.get("/notes").text == "notes of ada"
