@@ -269,7 +269,7 @@ def main() -> None:
         if peer in ratios:
             ratio = statistics.median(ratios[peer])
             verdict = "meets" if ratio >= goal else "misses"
-            print(f"toolkit / {peer}: {ratio:.2f}x ({verdict} the goal of {goal}x)")
+            print(f"toolkit / {peer}: {ratio:.3f}x ({verdict} the goal of {goal}x)")
 
 
 if __name__ == "__main__":

@@ -413,3 +413,15 @@ def test_custom_parsing_and_process_json_hooks() -> None:
         "words": ["Not a valid string."],
         "temp": ["Write a temperature like '21C'."],
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(0, True), (5, True), (-1, False), (6, False), (2.5, True), (float("nan"), False)],
+)
+def test_number_range_keeps_wtforms_messages(value: t.Any, ok: bool) -> None:
+    class Ranged(MetaForm):
+        score = FloatField(validators=[AllowNonFinite(), NumberRange(min=0, max=5)])
+
+    errors = check(Ranged, {"score": value}).errors
+    assert errors == ({} if ok else {"score": ["Number must be between 0 and 5."]})

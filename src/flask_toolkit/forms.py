@@ -35,6 +35,7 @@ from __future__ import annotations
 import typing as t
 
 from flask import has_request_context
+from flask import request
 from wtforms import Form
 from wtforms.fields import FieldList
 from wtforms.fields import FormField
@@ -44,10 +45,12 @@ from . import templates
 from .checking import form_errors
 from .checking import validate_form
 from .loading import load
+from .loading import SIMPLE
 from .messages import resolve_locale
 from .messages import translations_for
 from .required import MISSING
 from .required import NULL
+from .validation import read_body
 from .validation import read_json_request
 from .validation import request_locale
 
@@ -147,9 +150,12 @@ class MetaForm(Form):  # type: ignore[misc]
             or wtforms_meta.csrf
         ):
             return cls()
-        json, query = read_json_request(templates.wants_decimal(cls))
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        json = read_body(req, templates.wants_decimal(cls))
+        query = req.args if req.environ.get("QUERY_STRING") else None
         self: _F = object.__new__(cls)
-        self._fill_from_template(json, query, "")
+        locale = request_locale(req) if wtforms_meta.locales is False else _UNSET
+        self._fill_from_template(json, query, "", locale)
         return self
 
     def _fill_from_template(
@@ -157,11 +163,14 @@ class MetaForm(Form):  # type: ignore[misc]
         json: t.Mapping[str, t.Any],
         query: MultiDict[str, str] | None,
         prefix: str,
+        locale: t.Any = _UNSET,
     ) -> None:
         """Set up the form from its class template, then load the input into it."""
         cls = type(self)
         meta = cls._wtforms_meta()
-        locale = meta._toolkit_locale = locale_of(meta)
+        if locale is _UNSET:
+            locale = locale_of(meta)
+        meta._toolkit_locale = locale
         if prefix and prefix[-1] not in "-_;:/.":
             prefix += "-"
         self.meta = meta
@@ -224,14 +233,20 @@ def sent_data(form: t.Any, *, keep_null: bool) -> dict[str, t.Any]:
     out: dict[str, t.Any] = {}
     csrf_name = form.meta.csrf_field_name if form.meta.csrf else None
     for attr, field in form._fields.items():
-        state = field.__dict__.get("_toolkit_state", MISSING)
-        if state == MISSING or attr == csrf_name:
+        state = field.__dict__
+        sent = state.get("_toolkit_state", MISSING)
+        if sent == MISSING or attr == csrf_name:
             continue
-        if state == NULL:
+        if sent == NULL:
             if keep_null:
                 out[attr] = None
             continue
-        out[attr] = _sent_value(field, keep_null)
+        info = state.get("_toolkit_info")
+        out[attr] = (
+            field.data
+            if info is not None and info.kind == SIMPLE
+            else _sent_value(field, keep_null)
+        )
     return out
 
 

@@ -15,6 +15,7 @@ fields copied from a template (:mod:`flask_toolkit.templates`) carry it for free
 
 from __future__ import annotations
 
+import types
 import typing as t
 
 from wtforms.fields import Field
@@ -33,6 +34,9 @@ if t.TYPE_CHECKING:
 
 SIMPLE, NESTED, LIST = 0, 1, 2
 
+#: ``form._toolkit_unknown`` when every key was known (shared, never changed).
+_NONE: t.Mapping[str, list[str]] = types.MappingProxyType({})
+
 
 class FieldInfo(t.NamedTuple):
     """What :func:`load` and validation need to know about one field."""
@@ -50,6 +54,8 @@ class FieldInfo(t.NamedTuple):
     #: the form's ``filter_<attr>`` / ``validate_<attr>`` names, when defined
     inline_filter: str | None
     inline_validator: str | None
+    #: a simple field without filters: a body value only needs converting
+    direct: bool
 
 
 def info_of(field: t.Any, form: t.Any, attr: str | None) -> FieldInfo:
@@ -72,6 +78,7 @@ def info_of(field: t.Any, form: t.Any, attr: str | None) -> FieldInfo:
     form_cls = type(form)
     filter_name = f"filter_{attr}" if attr is not None else None
     validator_name = f"validate_{attr}" if attr is not None else None
+    inline_filter = filter_name if hasattr(form_cls, filter_name or "_") else None
     info = FieldInfo(
         kind=kind,
         converter=converter,
@@ -83,10 +90,11 @@ def info_of(field: t.Any, form: t.Any, attr: str | None) -> FieldInfo:
             and cls.pre_validate is Field.pre_validate
             and cls.post_validate is Field.post_validate
         ),
-        inline_filter=filter_name if hasattr(form_cls, filter_name or "_") else None,
+        inline_filter=inline_filter,
         inline_validator=(
             validator_name if hasattr(form_cls, validator_name or "_") else None
         ),
+        direct=kind == SIMPLE and not field.filters and inline_filter is None,
     )
     field.validators = required.json_chain(field.validators)
     field.__dict__["_toolkit_info"] = info
@@ -117,7 +125,23 @@ def load(
     for attr, field in form._fields.items():
         key = field.name if top else field.short_name
         if key in body:
-            put(form, field, body[key], False, attr)
+            value = body[key]
+            state = field.__dict__
+            info = state.get("_toolkit_info")
+            if info is None or not info.direct or value is None:
+                put(form, field, value, False, attr)
+                continue
+            # put() inlined for the common case: a plain value for a plain field.
+            state["_toolkit_state"] = SENT
+            if not fresh:
+                state["_toolkit_query"] = False
+            state["raw_data"] = [value]
+            try:
+                field.data = info.converter(field, value, False)
+                state["process_errors"] = ()
+            except jsonfields.InvalidValue as e:
+                state["process_errors"] = [e.message]
+                field.data = None
         elif fresh and query is None and not isinstance(field, FormField):
             continue
         elif query is not None and key in query:
@@ -136,12 +160,15 @@ def load(
             field.raw_data = []
             if isinstance(field, FormField):
                 load(field.form, {}, None, top=False)
+    if known.issuperset(body) and (not query or known.issuperset(query)):
+        form._toolkit_unknown = _NONE
+        return
     unknown: dict[str, list[str]] = {}
     meta = form.meta
-    if meta.unknown_fields == "error" and not known.issuperset(body):
+    if meta.unknown_fields == "error":
         _collect_unknown(meta, body, known, unknown)
-    if query and meta.unknown_fields == "error" and not known.issuperset(query):
-        _collect_unknown(meta, query, known, unknown)
+        if query:
+            _collect_unknown(meta, query, known, unknown)
     form._toolkit_unknown = unknown
 
 

@@ -57,6 +57,8 @@ class Template(t.NamedTuple):
     #: What the template was built from, to notice a changed class.
     unbound: t.Any
     meta_class: t.Any
+    #: ``(attribute, field class, prototype __dict__)`` when every field is shared.
+    shared: tuple[tuple[str, type, dict[str, t.Any]], ...] | None
 
 
 _templates: dict[tuple[type, str, str | None], Template] = {}
@@ -87,6 +89,7 @@ def get_template(cls: type, prefix: str, locale: str | None) -> Template:
         field.process_errors = ()
         # Copies start as "not sent"; load() only touches the fields that were.
         field._toolkit_state = MISSING
+        field._toolkit_query = False
         field.raw_data = ()
         unbound = unbound_by_attr[attr]
         fields.append((attr, field, _mode(field, unbound), unbound))
@@ -95,6 +98,11 @@ def get_template(cls: type, prefix: str, locale: str | None) -> Template:
         keys=frozenset(field.name for field in proto._fields.values()),
         unbound=cls._unbound_fields,  # type: ignore[attr-defined]
         meta_class=cls._wtforms_meta,  # type: ignore[attr-defined]
+        shared=(
+            tuple((attr, type(f), f.__dict__) for attr, f, _, _ in fields)
+            if all(mode == SHARE for _, _, mode, _ in fields)
+            else None
+        ),
     )
     if len(_templates) >= _MAX_TEMPLATES:
         _templates.clear()
@@ -130,6 +138,18 @@ def fill(form: t.Any, template: Template, meta: t.Any, locale: str | None) -> No
     # request's form is freed by reference counting instead of waiting for the
     # cycle collector, which otherwise runs three times as often.
     form_ref = weakref.proxy(form)
+    if template.shared is not None:
+        # Every field is a plain copy: the loop below without its branches.
+        for attr, field_class, proto_state in template.shared:
+            field: t.Any = new(field_class)
+            state = proto_state.copy()
+            state["_form"] = form_ref
+            state["meta"] = meta
+            field.__dict__ = state
+            fields[attr] = field
+        form._fields = fields
+        form.__dict__.update(fields)
+        return
     for attr, proto, mode, unbound in template.fields:
         if mode == BIND:
             options = {

@@ -30,6 +30,7 @@ from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import config
+from .checking import validate_form
 from .errors import APIError
 from .errors import error_response
 from .messages import negotiate
@@ -42,6 +43,14 @@ if t.TYPE_CHECKING:
     from .forms import MetaForm
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def validate_is_ours(form_class: type) -> bool:
+    """Whether ``form_class.validate`` is MetaForm's own (so it can be skipped to)."""
+    from .forms import MetaForm
+
+    return form_class.validate is MetaForm.validate  # type: ignore[attr-defined]
+
 
 config.register_defaults(
     {
@@ -73,9 +82,13 @@ def _setting(key: str) -> t.Any:
         ) from None
 
 
-def request_locale() -> str | None:
-    """The WTForms catalogue for the current request's ``Accept-Language``."""
-    header = request.environ.get("HTTP_ACCEPT_LANGUAGE")
+def request_locale(req: Request | None = None) -> str | None:
+    """The WTForms catalogue for the request's ``Accept-Language``.
+
+    :param req: the request; the current one by default.
+    """
+    environ = (request if req is None else req).environ
+    header = environ.get("HTTP_ACCEPT_LANGUAGE")
     if not header or not current_app.config.get("TOOLKIT_VALIDATION_TRANSLATE", True):
         return None
     return negotiate(header)
@@ -104,22 +117,32 @@ def read_json_request(
     :raises BadBody: for every body that is not a JSON object (see the module doc).
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    return read_body(req, decimals), (
+        req.args if req.environ.get("QUERY_STRING") else None
+    )
+
+
+def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
+    """Return the body of ``req`` as a JSON object (``{}`` when there is none).
+
+    :param req: the request (not the proxy).
+    :param decimals: see :func:`read_json_request`.
+    :raises BadBody: for every body that is not a JSON object (see the module doc).
+    """
     environ = req.environ
     limit = current_app.config.get("TOOLKIT_VALIDATION_MAX_BODY")
     header = environ.get("CONTENT_LENGTH")
     length = int(header) if header and header.isdigit() else req.content_length
     if limit is not None and length is not None and length > limit:
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
-    # Parsing an empty query string still builds a MultiDict: skip it.
-    args = req.args if environ.get("QUERY_STRING") else None
     if length == 0:
-        return {}, args
+        return {}
     try:
         raw = req.get_data(cache=True)
     except RequestEntityTooLarge:
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit or 0)
     if not raw:
-        return {}, args
+        return {}
     if limit is not None and len(raw) > limit:  # chunked bodies have no length header
         _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
     if not _is_json(req, environ.get("CONTENT_TYPE", "")):
@@ -140,7 +163,7 @@ def read_json_request(
             _setting("TOOLKIT_VALIDATION_STATUS"),
             "The request body must be a JSON object.",
         )
-    return body, args
+    return body
 
 
 def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
@@ -161,6 +184,7 @@ def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
 
     def decorator(view: F) -> F:
         is_async = inspect.iscoroutinefunction(view)
+        direct = validate_is_ours(form_class)
 
         @functools.wraps(view)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -168,7 +192,7 @@ def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
                 form = form_class.from_request()
             except BadBody as e:
                 return error_response(e.code or 400, e.msg)
-            if not form.validate():
+            if not (validate_form(form) if direct else form.validate()):
                 return error_response(
                     _setting("TOOLKIT_VALIDATION_STATUS"), form.errors
                 )
