@@ -266,3 +266,46 @@ def test_is_configured(app: Flask, toolkit: Toolkit) -> None:
     toolkit.auth.identity_loader(lambda user_id: None)
     assert toolkit.auth.is_configured(app) is True
     assert toolkit.auth.is_configured(Flask("other")) is False
+
+
+def test_revoke_current_api_key_and_helpers(
+    app: Flask, client: FlaskClient, toolkit: Toolkit, users: dict[int, FakeUser]
+) -> None:
+    from flask_toolkit.testing import bearer_headers
+
+    key, _ = toolkit.auth.create_api_key(_auth_app.identity_of(users[1]))
+    assert client.post("/api/revoke", headers={"X-API-Key": key}).status_code == 200
+    assert client.get("/api/me", headers={"X-API-Key": key}).status_code == 401
+    token = toolkit.auth.issue_token(_auth_app.identity_of(users[1]))
+    assert client.get("/api/me", headers=bearer_headers(token)).status_code == 200
+    with pytest.raises(ValueError, match="nothing to revoke"):
+        toolkit.auth.revoke_token("not a token")
+
+
+def test_identity_helpers() -> None:
+    identity = Identity(3, ["tasks:*", "reports:read"])
+    assert identity.has_permission("tasks:write", "reports:read")
+    assert not identity.has_permission("tasks:write", "admin:x")
+    assert identity.has_permission("tasks:write", "admin:x", any_of=True)
+    assert repr(identity) == "<Identity 3 via None [reports:read, tasks:*]>"
+    assert repr(ANONYMOUS) == "<Identity anonymous>"
+    assert ANONYMOUS.is_anonymous and not ANONYMOUS.is_authenticated
+
+
+def test_login_user_needs_an_identity(app: Flask) -> None:
+    from flask_toolkit import login_user
+
+    with app.test_request_context(), pytest.raises(ValueError, match="anonymous"):
+        login_user(ANONYMOUS)
+
+
+def test_remember_makes_session_permanent(app: Flask, toolkit: Toolkit) -> None:
+    from flask import session
+
+    from flask_toolkit import login_user
+
+    with app.test_request_context():
+        login_user(Identity(1), remember=True)
+        assert session.permanent
+        assert current_identity.id == 1
+        assert current_identity.method == "session"
