@@ -1,13 +1,13 @@
 from flask import Blueprint
 from flask import Flask
 
-from flask_toolkit import Identity
-from flask_toolkit import Toolkit
 from flask_toolkit import api_blueprint
 from flask_toolkit import current_identity
+from flask_toolkit import Identity
 from flask_toolkit import login_required
 from flask_toolkit import public
 from flask_toolkit import require_permission
+from flask_toolkit import Toolkit
 
 app = Flask(__name__)
 app.config.update(SECRET_KEY="change me: a long random value", AUTH_DEFAULT_DENY=True)
@@ -70,18 +70,18 @@ assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
 assert response.json["code"] == -1
 
 # A token: who is calling, and what they may do.
-assert client.get("/api/me", headers={"Authorization": f"Bearer {ada}"}).json == {
-    "name": "ada"
-}
-assert client.post("/api/tasks", headers={"Authorization": f"Bearer {ada}"}).status_code == 201
-assert client.post("/api/tasks", headers={"Authorization": f"Bearer {bob}"}).status_code == 403
+as_ada = {"Authorization": f"Bearer {ada}"}
+as_bob = {"Authorization": f"Bearer {bob}"}
+assert client.get("/api/me", headers=as_ada).json == {"name": "ada"}
+assert client.post("/api/tasks", headers=as_ada).status_code == 201
+assert client.post("/api/tasks", headers=as_bob).status_code == 403
 
 # Default-deny: a route nobody annotated is refused.
-assert client.get("/api/undecorated", headers={"Authorization": f"Bearer {ada}"}).status_code == 403
+assert client.get("/api/undecorated", headers=as_ada).status_code == 403
 
 # Revoke one token; or bump the user's version to invalidate all of them.
 with app.app_context():
     toolkit.auth.revoke_token(bob)
-assert client.get("/api/me", headers={"Authorization": f"Bearer {bob}"}).status_code == 401
+assert client.get("/api/me", headers=as_bob).status_code == 401
 USERS[1]["version"] = 2  # e.g. after a password change
-assert client.get("/api/me", headers={"Authorization": f"Bearer {ada}"}).status_code == 401
+assert client.get("/api/me", headers=as_ada).status_code == 401

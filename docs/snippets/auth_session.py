@@ -7,13 +7,13 @@ from flask import request
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
-from flask_toolkit import Identity
-from flask_toolkit import Toolkit
 from flask_toolkit import current_identity
+from flask_toolkit import Identity
 from flask_toolkit import login_required
 from flask_toolkit import login_user
 from flask_toolkit import logout_user
 from flask_toolkit import public
+from flask_toolkit import Toolkit
 from flask_toolkit.auth import validated_next
 
 app = Flask(__name__)

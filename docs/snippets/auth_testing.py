@@ -1,9 +1,9 @@
 from flask import Flask
 
-from flask_toolkit import Toolkit
 from flask_toolkit import require_permission
-from flask_toolkit.testing import IdentityClient
+from flask_toolkit import Toolkit
 from flask_toolkit.testing import identity_client
+from flask_toolkit.testing import IdentityClient
 
 app = Flask(__name__)
 app.config.update(TESTING=True, SECRET_KEY="test")
