@@ -173,11 +173,14 @@ class MetaForm(Form):  # type: ignore[misc]
         meta._toolkit_locale = locale
         if prefix and prefix[-1] not in "-_;:/.":
             prefix += "-"
-        self.meta = meta
-        self._parent_form = None
-        self._form_error_key = ""
-        self._prefix = prefix
-        self.form_errors: list[str] = []
+        # What BaseForm.__init__ sets, in one go.
+        self.__dict__.update(
+            meta=meta,
+            _parent_form=None,
+            _form_error_key="",
+            _prefix=prefix,
+            form_errors=[],
+        )
         template = templates.get_template(cls, prefix, locale)
         templates.fill(self, template, meta, locale)
         load(self, json, query, top=True, known=template.keys)

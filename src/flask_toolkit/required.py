@@ -47,7 +47,7 @@ class JSONInputRequired(InputRequired):  # type: ignore[misc]
     """``InputRequired`` for JSON: the key is present and not null."""
 
     def __call__(self, form: t.Any, field: t.Any) -> None:
-        if not _present(field):
+        if field.__dict__.get("_toolkit_state", MISSING) != SENT:
             _missing(field, self.message)
 
 

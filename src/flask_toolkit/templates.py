@@ -71,8 +71,7 @@ def get_template(cls: type, prefix: str, locale: str | None) -> Template:
     :param prefix: the normalised prefix (``""`` or ending in a separator).
     :param locale: the WTForms catalogue name, ``None`` for English.
     """
-    key = (cls, prefix, locale)
-    template = _templates.get(key)
+    template = _templates.get((cls, prefix, locale))
     unbound = cls._unbound_fields  # type: ignore[attr-defined]
     if (
         template is not None
@@ -106,7 +105,7 @@ def get_template(cls: type, prefix: str, locale: str | None) -> Template:
     )
     if len(_templates) >= _MAX_TEMPLATES:
         _templates.clear()
-    _templates[key] = template
+    _templates[(cls, prefix, locale)] = template
     return template
 
 
