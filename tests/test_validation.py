@@ -246,3 +246,24 @@ def test_missing_toolkit_says_how_to_fix() -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = True
     with pytest.raises(RuntimeError, match="init_app"):
         app.test_client().post("/t", json={})
+
+
+def test_pinned_locale_and_unknown_pins_fall_back() -> None:
+    class German(MetaForm):
+        class Meta:
+            locales = ["xx", "de"]
+
+        title = StringField(validators=[InputRequired()])
+
+    class Unknown(MetaForm):
+        class Meta:
+            locales = ["xx-YY"]
+
+        title = StringField(validators=[InputRequired()])
+
+    german = German(json={})
+    assert not german.validate()
+    assert german.errors["title"] != ["This field is required."]
+    unknown = Unknown(json={})
+    assert not unknown.validate()
+    assert unknown.errors == {"title": ["This field is required."]}
