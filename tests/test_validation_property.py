@@ -20,6 +20,7 @@ from wtforms import FloatField
 from wtforms import FormField
 from wtforms import IntegerField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms.fields import DateField
 from wtforms.validators import InputRequired
@@ -46,6 +47,8 @@ class Everything(MetaForm):
     size = SelectField(coerce=int, choices=["1", "2", "3"])
     day = DateField()
     tags = FieldList(StringField(), max_entries=5)
+    numbers = FieldList(IntegerField(validators=[InputRequired()]))
+    colours = SelectMultipleField(choices=["r", "g"])
     point = FormField(Point)
     points = FieldList(FormField(Point))
 
@@ -70,6 +73,12 @@ def check_types(data: dict[str, t.Any]) -> None:
         elif key == "tags":
             assert isinstance(value, list)
             assert all(isinstance(item, str) or item is None for item in value)
+        elif key == "numbers":
+            assert isinstance(value, list)
+            assert all(type(item) is int for item in value)
+        elif key == "colours":
+            assert isinstance(value, list)
+            assert all(item in ("r", "g") for item in value)
         elif key == "point":
             check_point(value)
         elif key == "points":
@@ -108,7 +117,7 @@ SCALARS = (
     | st.integers(min_value=-(10**30), max_value=10**30)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20)
-    | st.sampled_from(["1", "2", "2024-02-30", "2024-01-01", "true", "", " "])
+    | st.sampled_from(["1", "2", "r", "g", "2024-02-30", "2024-01-01", "true", "", " "])
 )
 JSON = st.recursive(
     SCALARS,
@@ -118,7 +127,37 @@ JSON = st.recursive(
     ),
     max_leaves=20,
 )
-BODIES = st.dictionaries(KEYS, JSON, max_size=10) | JSON
+VALID_POINT = st.fixed_dictionaries(
+    {"x": st.integers() | st.just(3.0)}, optional={"label": st.text(max_size=5)}
+)
+POINT = VALID_POINT | st.fixed_dictionaries(
+    {"x": st.integers() | JSON}, optional={"label": st.text(max_size=5) | JSON}
+)
+#: Valid values, some at the edges of what a field accepts (``2.0`` for an integer).
+PLAUSIBLE = {
+    "name": st.text(max_size=50),
+    "count": st.integers(min_value=0, max_value=100) | st.just(2.0),
+    "ratio": st.floats(allow_nan=False, allow_infinity=False) | st.integers(),
+    "price": st.floats(allow_nan=False, allow_infinity=False) | st.integers(),
+    "flag": st.booleans(),
+    "size": st.sampled_from([1, 2, 3, 2.0]),
+    "day": st.just("2024-01-01"),
+    "tags": st.lists(st.text(max_size=5), max_size=5),
+    "numbers": st.lists(st.integers() | st.just(1.0), max_size=4),
+    "colours": st.lists(st.sampled_from(["r", "g"]), max_size=3),
+    "point": VALID_POINT,
+    "points": st.lists(VALID_POINT, max_size=3),
+}
+NEAR_VALID = st.fixed_dictionaries(
+    {"point": POINT | JSON},
+    optional={key: value | JSON for key, value in PLAUSIBLE.items() if key != "point"},
+)
+PLAUSIBLE_ONLY = st.fixed_dictionaries(
+    {"point": VALID_POINT},
+    optional={k: v for k, v in PLAUSIBLE.items() if k != "point"},
+)
+BODIES = PLAUSIBLE_ONLY | NEAR_VALID | st.dictionaries(KEYS, JSON, max_size=10) | JSON
+QUERIES = st.just([]) | st.lists(st.tuples(KEYS, st.text(max_size=8)), max_size=4)
 
 
 @settings(
@@ -126,7 +165,7 @@ BODIES = st.dictionaries(KEYS, JSON, max_size=10) | JSON
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(body=BODIES, query=st.lists(st.tuples(KEYS, st.text(max_size=8)), max_size=4))
+@given(body=BODIES, query=QUERIES)
 def test_arbitrary_json_never_errors_or_leaks_wrong_types(
     body: t.Any, query: list[tuple[str, str]]
 ) -> None:
