@@ -108,6 +108,9 @@ def create_app() -> Flask:
                 "seconds": 1,
                 "coalesce": False,
                 "misfire_grace_time": 60,
+                # After a takeover the missed runs are caught up in one batch; the
+                # next run must not be skipped because that batch is still going.
+                "max_instances": 3,
             }
         ],
     }

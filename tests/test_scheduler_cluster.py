@@ -124,9 +124,11 @@ def check_cluster(
         took = time.monotonic() - killed_at
         assert took < 10, f"no takeover within 10 seconds ({took:.1f} s)"
 
-        # Jobs added through whichever process answers, standbys included.
-        added = [cluster.request("POST", f"/jobs/added{n}/2.0") for n in range(6)]
-        assert any(not a["is_leader"] for a in added), added
+        # Jobs added through whichever process answers, until standbys added two.
+        added: list[dict[str, t.Any]] = []
+        while sum(not a["is_leader"] for a in added) < 2:
+            assert len(added) < 60, "no standby answered"
+            added.append(cluster.request("POST", f"/jobs/added{len(added)}/2.0"))
         wait_for(lambda: len(tick_rows(engine)) >= 24, timeout=40)
         for a in added:
             rows = wait_for(lambda a=a: tick_rows(engine, a["id"]), timeout=10)
@@ -198,9 +200,9 @@ def test_reloader_parent_never_runs_jobs(tmp_path: Path, sqlite_url: str) -> Non
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)
-    pids = {r.pid for r in rows}
-    assert proc.pid not in pids, (tmp_path / "flask.log").read_text()
-    assert len(pids) == 1
+    # Only reloaded children run jobs (another child after a source file changed).
+    assert proc.pid not in {r.pid for r in rows}, (tmp_path / "flask.log").read_text()
+    assert len({r.scheduled for r in rows}) == len(rows)
     engine.dispose()
 
 
