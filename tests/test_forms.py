@@ -425,3 +425,18 @@ def test_number_range_keeps_wtforms_messages(value: t.Any, ok: bool) -> None:
 
     errors = check(Ranged, {"score": value}).errors
     assert errors == ({} if ok else {"score": ["Number must be between 0 and 5."]})
+
+
+def test_a_plain_wtforms_form_can_be_nested() -> None:
+    from wtforms import Form
+
+    class Plain(Form):  # type: ignore[misc]
+        count = IntegerField(validators=[InputRequired()])
+
+    class Outer(MetaForm):
+        inner = FormField(Plain)
+
+    assert check(Outer, {"inner": {"count": 0}}).valid_data == {"inner": {"count": 0}}
+    assert check(Outer, {"inner": {"count": "0", "x": 1}}).errors == {
+        "inner": {"count": ["Not a valid integer value."], "x": ["Unknown field."]}
+    }

@@ -165,7 +165,7 @@ def load(
         return
     unknown: dict[str, list[str]] = {}
     meta = form.meta
-    if meta.unknown_fields == "error":
+    if getattr(meta, "unknown_fields", "error") == "error":
         _collect_unknown(meta, body, known, unknown)
         if query:
             _collect_unknown(meta, query, known, unknown)
