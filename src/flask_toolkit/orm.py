@@ -19,6 +19,7 @@ import dataclasses
 import os
 import typing as t
 import warnings
+import weakref
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
@@ -131,6 +132,9 @@ class Database:
         options = self._engine_options_for(app)
         uri = options.pop("url")
         engine = sa.create_engine(uri, **options)
+        # An app that is thrown away (tests, app factories) closes its pooled
+        # connections instead of leaving them to the garbage collector.
+        weakref.finalize(app, engine.dispose)
         factory = sa_orm.sessionmaker(bind=engine, **self._session_options)
         get_state(app).components["db"] = _DBState(engine, factory)
         app.teardown_appcontext(self._teardown_session)
