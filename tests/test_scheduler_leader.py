@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import typing as t
 from pathlib import Path
@@ -10,6 +11,7 @@ from flask import Flask
 from flask_toolkit.scheduler.lifecycle import in_reloader_parent
 from tests import _scheduler_jobs as jobs
 from tests._scheduler_jobs import make_app
+from tests.test_scheduler_manager import finished_runs
 from tests.test_scheduler_manager import wait_for
 
 manager = jobs.toolkit.scheduler
@@ -93,3 +95,24 @@ def test_reloader_parent_detection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not in_reloader_parent()
     monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
     assert not in_reloader_parent()
+
+
+def test_leader_runs_a_job_that_a_standby_added(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    apps = two_apps(tmp_path, sqlite_url)
+    try:
+        leader = wait_for(lambda: [a for a in apps if info(a)["is_leader"]])[0]
+        standby = apps[1] if leader is apps[0] else apps[0]
+        with standby.app_context():
+            run_date = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=0.5)
+            manager.add_job("from-standby", jobs.record_tick, "date", run_date=run_date)
+        with leader.app_context():
+            runs = wait_for(lambda: finished_runs("from-standby"))
+        started = dt.datetime.fromisoformat(runs[0]["started_at"])
+        assert runs[0]["status"] == "success"
+        # picked up by the leader's polling (1 s here is SCHEDULER_LEADER_INTERVAL=0.1)
+        assert started - run_date < dt.timedelta(seconds=1)
+    finally:
+        for app in apps:
+            shutdown(app)
