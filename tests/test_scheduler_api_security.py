@@ -271,8 +271,11 @@ def test_disabled_by_default(tmp_path: Path) -> None:
 
 
 def test_unknown_path_under_prefix_is_json_404(admin: h.Caller) -> None:
-    response = admin.get("/scheduler/nothing/here")
+    response = admin.get("/scheduler/nothing/here", headers={"Accept": "text/html"})
     assert response.status_code == 404
+    assert response.json["code"] == -1
+    response = admin.open("PUT", "/scheduler/jobs/job1", {"id": "job1"})
+    assert response.status_code == 405
     assert response.json["code"] == -1
 
 

@@ -28,14 +28,17 @@ def create_app(
         AUTH_DEFAULT_DENY=True,
         # Create the demo accounts listed on the landing page (never in production).
         TASKBOARD_DEMO_USERS=True,
+        # The scheduler's REST API at /scheduler: admins (permission "*") control the
+        # jobs; it needs scheduler:read / scheduler:write.
+        SCHEDULER_API_ENABLED=True,
     )
     if config:
         app.config.from_mapping(config)
+    from . import auth  # the identity loader, which the scheduler API requires
     from . import jobs  # noqa: F401  (declares the scheduled jobs before init_app)
 
     toolkit.init_app(app)
 
-    from . import auth
     from .api import api
 
     app.register_blueprint(api)
