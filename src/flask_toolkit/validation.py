@@ -131,6 +131,10 @@ def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
     """
     environ = req.environ
     limit = current_app.config.get("TOOLKIT_VALIDATION_MAX_BODY")
+    # Werkzeug < 3.1 applies MAX_CONTENT_LENGTH to form parsing only, not to get_data.
+    flask_limit = req.max_content_length
+    if flask_limit is not None and (limit is None or flask_limit < limit):
+        limit = flask_limit
     header = environ.get("CONTENT_LENGTH")
     length = int(header) if header and header.isdigit() else req.content_length
     if limit is not None and length is not None and length > limit:
