@@ -60,12 +60,12 @@ def ensure_jobs(app: Flask) -> None:
             manager.add_job(KNOWN[1], h.job1, "cron", hour="*/2", args=[1])
 
 
-#: Examples per operation: 14 operations, so over 500 requests in all.
+#: Examples per operation: 14 operations, so over 500 requests in all (about ten
+#: seconds; not marked slow).
 #: ``TOOLKIT_FUZZ_EXAMPLES=500`` digs deeper.
 EXAMPLES = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "40"))
 
 
-@pytest.mark.slow
 def test_api_against_its_openapi_document(
     fuzz_app: Flask, headers: dict[str, str]
 ) -> None:

@@ -18,6 +18,7 @@ from .schemas import JobForm
 from .schemas import JobPatchForm
 from .schemas import ListJobsForm
 from .schemas import PageForm
+from .schemas import scheduler_aliases
 from .schemas import ShutdownForm
 from .schemas import TRIGGER_FORMS
 
@@ -131,6 +132,11 @@ def _job_body(app: Flask, *, patch: bool) -> dict[str, t.Any]:
     tasks = sorted(get_state(app).toolkit.scheduler.registry)
     func = {"enum": tasks} if tasks else {"type": "string"}
     options["properties"]["func"] = func if not patch else openapi.nullable(func)
+    for kind in ("jobstore", "executor"):
+        aliases = {"enum": sorted(scheduler_aliases(kind))}
+        options["properties"][kind] = openapi.nullable(aliases)
+    if patch:  # a job cannot move to another store
+        options["properties"]["jobstore"] = {"type": "null"}
     variants = []
     if patch:
         without = {**options, "properties": dict(options["properties"])}
@@ -243,11 +249,14 @@ def build(app: Flask, blueprint_name: str) -> dict[str, t.Any]:
         },
     )
     limit = int(app.config["SCHEDULER_API_MAX_PER_PAGE"])
+    stores = sorted(scheduler_aliases("jobstore"))
     for path in doc["paths"].values():
         for op in path.values():
             for param in op.get("parameters", ()):
                 if param["name"] == "per_page":
                     param["schema"]["maximum"] = limit
+                elif param["name"] == "jobstore":
+                    param["schema"] = {"enum": stores}
     return doc
 
 
