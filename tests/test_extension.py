@@ -102,3 +102,14 @@ def test_unknown_key_check_can_be_silenced(tmp_path: object) -> None:
     )
     toolkit = Toolkit(app)
     toolkit.db.get_engine(app).dispose()
+
+
+def test_every_config_key_is_documented() -> None:
+    from pathlib import Path
+
+    from flask_toolkit import config
+
+    reference = Path(__file__).parent.parent / "docs" / "config.rst"
+    text = reference.read_text(encoding="utf-8")
+    missing = [key for key in config.DEFAULTS if f"``{key}``" not in text]
+    assert not missing, f"document these keys in docs/config.rst: {missing}"
