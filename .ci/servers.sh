@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install and start the real database servers the test suite runs against:
-# PostgreSQL, MariaDB and Redis from Debian packages, on 127.0.0.1 only.
+# PostgreSQL, MariaDB and Redis from Debian packages, on 127.0.0.1 only, and
+# Chromium with its WebDriver for the browser test.
 #
 # Safe to run again: a server that already answers is left alone, packages
 # that are installed are not reinstalled. Works without systemd (containers,
@@ -44,8 +45,10 @@ wait_for() {
 }
 
 # --- packages ---------------------------------------------------------------
+# chromium + chromium-driver: the demo page's browser test (tests/test_demo_browser.py).
+PACKAGES=(postgresql mariadb-server redis-server chromium chromium-driver)
 missing=()
-for pkg in postgresql mariadb-server redis-server; do
+for pkg in "${PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -56,7 +59,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${SUDO[@]}" apt-get update -q
     "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-    log "packages already installed: postgresql mariadb-server redis-server"
+    log "packages already installed: ${PACKAGES[*]}"
 fi
 
 # --- PostgreSQL -------------------------------------------------------------
