@@ -69,9 +69,19 @@ def make_app(tmp_path: Path, **config: t.Any) -> Flask:
 
 
 def close(app: Flask) -> None:
-    """Shut the app's scheduler down and release its database."""
+    """Shut the app's scheduler down and release its database.
+
+    Waits for running jobs, so none records its run while the engine is disposed.
+    """
+    release.set()
+    scheduler = get_state(app).components["scheduler"].scheduler
+    executors = list(scheduler._executors.values()) if scheduler is not None else []
     with app.app_context():
-        toolkit.scheduler.shutdown(wait=False)
+        toolkit.scheduler.shutdown(wait=True)
+    # The runner records a run's end after it stops counting the run as in flight, so
+    # shutdown(wait=True) can return first; joining the pool threads waits for it.
+    for executor in executors:
+        executor.shutdown(wait=True)
     toolkit.db.get_engine(app).dispose()
 
 

@@ -141,6 +141,13 @@ def test_run_now_respects_max_instances(admin: h.Caller) -> None:
         assert "max_instances" in response.json["msg"]
     finally:
         h.release.set()
+    # Let the run finish and record itself before the app is torn down.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = admin.get("/scheduler/jobs/slow/runs").json
+        if any(row["finished_at"] for row in rows):
+            break
+        time.sleep(0.05)
 
 
 def test_page_of_100_out_of_10000_jobs(tmp_path: Path) -> None:
