@@ -12,7 +12,6 @@ each change is written to the app logger as an audit line.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import typing as t
 
@@ -24,12 +23,15 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from .. import config
-from ..auth import current_identity
 from ..auth import public
 from ..auth import require_permission
 from ..errors import api_blueprint
 from ..errors import APIError
 from ..validation import read_json_request
+from .audit import audit
+from .paging import page_args
+from .paging import paged_response
+from .paging import query_form
 from .schemas import check_call
 from .schemas import JOB_STATES
 from .schemas import ListJobsForm
@@ -118,29 +120,6 @@ def _manager() -> SchedulerManager:
     return get_state().toolkit.scheduler
 
 
-def _audit(action: str, job_id: str | None = None) -> None:
-    """Write who changed what, and when, to the app logger (at ``INFO``)."""
-    if not current_app.logger.isEnabledFor(logging.INFO):
-        return
-    who = current_identity.id
-    when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    current_app.logger.info(
-        "scheduler audit: identity=%s action=%s job=%s time=%s",
-        "anonymous" if who is None else repr(who),
-        action,
-        "-" if job_id is None else repr(job_id),
-        when,
-        extra={
-            "toolkit_audit": {
-                "identity": who,
-                "action": action,
-                "job": job_id,
-                "time": when,
-            }
-        },
-    )
-
-
 def _require_json() -> None:
     """Refuse a write whose ``Content-Type`` is not JSON: no cross-site form posts.
 
@@ -186,57 +165,6 @@ def _get_job(job_id: str) -> t.Any:
     if job is None:
         raise _not_found(job_id)
     return job
-
-
-def _query_form(form_class: type[t.Any]) -> t.Any:
-    form = form_class(json={}, query=request.args)
-    if not form.validate():
-        raise APIError(current_app.config["TOOLKIT_VALIDATION_STATUS"], form.errors)
-    return form
-
-
-def _page_args(form: t.Any, paged: bool = True) -> tuple[int, int]:
-    cfg = current_app.config
-    page = form.page.data or 1
-    per_page = form.per_page.data
-    limit = int(cfg["SCHEDULER_API_MAX_PER_PAGE"])
-    if per_page is None:
-        per_page = int(
-            cfg["SCHEDULER_API_PER_PAGE"]
-            if paged
-            else cfg["SCHEDULER_API_UNPAGED_LIMIT"]
-        )
-    elif per_page > limit:
-        raise APIError(400, {"per_page": [f"Ask for at most {limit} items per page."]})
-    return page, per_page
-
-
-def _paged(
-    items: list[t.Any], total: int, page: int, per_page: int
-) -> ResponseReturnValue:
-    """A JSON array, with the page described in ``X-Total-Count`` and ``Link``."""
-    response = current_app.json.response(items)
-    response.headers["X-Total-Count"] = str(total)
-    response.headers["X-Page"] = str(page)
-    response.headers["X-Per-Page"] = str(per_page)
-    pages = max(1, -(-total // per_page))
-    args = request.args.to_dict()
-    links = []
-    for rel, number in (
-        ("first", 1),
-        ("prev", page - 1),
-        ("next", page + 1),
-        ("last", pages),
-    ):
-        if 1 <= number <= pages and (rel not in ("prev", "next") or number != page):
-            query = {**args, "page": str(number), "per_page": str(per_page)}
-            url = url_for(
-                request.endpoint or "", **{**(request.view_args or {}), **query}
-            )
-            links.append(f'<{url}>; rel="{rel}"')
-    if links:
-        response.headers["Link"] = ", ".join(links)
-    return response
 
 
 def _iso(value: t.Any) -> t.Any:
@@ -302,7 +230,7 @@ def create_blueprint(
         _body()
         _must_run("pause")
         _manager().pause()
-        _audit("pause_scheduler")
+        audit("pause_scheduler")
         return "", 204
 
     @route("/resume", "resume_scheduler", "POST", write)
@@ -310,7 +238,7 @@ def create_blueprint(
         _body()
         _must_run("resume")
         _manager().resume()
-        _audit("resume_scheduler")
+        audit("resume_scheduler")
         return "", 204
 
     @route("/start", "start_scheduler", "POST", write)
@@ -319,7 +247,7 @@ def create_blueprint(
         if _manager().running:
             raise APIError(409, "The scheduler is already started in this process.")
         _manager().start()
-        _audit("start_scheduler")
+        audit("start_scheduler")
         return "", 204
 
     @route("/shutdown", "shutdown_scheduler", "POST", write)
@@ -330,7 +258,7 @@ def create_blueprint(
             raise APIError(current_app.config["TOOLKIT_VALIDATION_STATUS"], form.errors)
         _must_run("shut down")
         _manager().shutdown(wait=form.wait.data is not False)
-        _audit("shutdown_scheduler")
+        audit("shutdown_scheduler")
         return "", 204
 
     # jobs
@@ -365,14 +293,14 @@ def create_blueprint(
                 f" {_prefix()}/jobs/{job_id} to change it, or send"
                 ' "replace_existing": true.',
             ) from None
-        _audit("add_job", job_id)
+        audit("add_job", job_id)
         return _job_json(job)
 
     @route("/jobs", "get_jobs", "GET", read)
     def get_jobs() -> ResponseReturnValue:
-        form = _query_form(ListJobsForm)
+        form = query_form(ListJobsForm)
         paged = form.page.data is not None or form.per_page.data is not None
-        page, per_page = _page_args(form, paged)
+        page, per_page = page_args(form, paged)
         start, end = form.next_run_from.data, form.next_run_to.data
         if start is not None and end is not None and _utc(end) < _utc(start):
             raise APIError(
@@ -390,7 +318,9 @@ def create_blueprint(
             next_run_to=end,
             jobstore=form.jobstore.data,
         )
-        return _paged([manager.job_to_dict(job) for job in jobs], total, page, per_page)
+        return paged_response(
+            [manager.job_to_dict(job) for job in jobs], total, page, per_page
+        )
 
     @route("/jobs/<job_id>", "get_job", "GET", read)
     def get_job(job_id: str) -> ResponseReturnValue:
@@ -418,7 +348,7 @@ def create_blueprint(
                 changes["next_run_time"] = None  # a paused job stays paused
         if changes:
             manager.modify_job(job_id, **changes)
-        _audit("update_job", job_id)
+        audit("update_job", job_id)
         return _job_json(_get_job(job_id))
 
     @route("/jobs/<job_id>", "delete_job", "DELETE", write)
@@ -430,7 +360,7 @@ def create_blueprint(
             _manager().remove_job(job_id)
         except JobLookupError:
             raise _not_found(job_id) from None
-        _audit("delete_job", job_id)
+        audit("delete_job", job_id)
         return "", 204
 
     @route("/jobs/<job_id>/pause", "pause_job", "POST", write)
@@ -442,7 +372,7 @@ def create_blueprint(
             job = _manager().pause_job(job_id)
         except JobLookupError:
             raise _not_found(job_id) from None
-        _audit("pause_job", job_id)
+        audit("pause_job", job_id)
         return _job_json(job)
 
     @route("/jobs/<job_id>/resume", "resume_job", "POST", write)
@@ -454,7 +384,7 @@ def create_blueprint(
             job = _manager().resume_job(job_id)
         except JobLookupError:
             raise _not_found(job_id) from None
-        _audit("resume_job", job_id)
+        audit("resume_job", job_id)
         if job is None:
             raise APIError(
                 404,
@@ -476,7 +406,7 @@ def create_blueprint(
                 f"Job {job_id!r} is already running {job.max_instances} time(s), its"
                 " max_instances; try again when a run has finished.",
             ) from None
-        _audit("run_job", job_id)
+        audit("run_job", job_id)
         data = _manager().job_to_dict(_manager().get_job(job_id) or job)
         data["run"] = {
             "job_id": run.job_id,
@@ -487,14 +417,14 @@ def create_blueprint(
 
     @route("/jobs/<job_id>/runs", "get_job_runs", "GET", read)
     def get_job_runs(job_id: str) -> ResponseReturnValue:
-        form = _query_form(PageForm)
-        page, per_page = _page_args(form)
+        form = query_form(PageForm)
+        page, per_page = page_args(form)
         manager = _manager()
         rows, total = manager.history.runs(job_id, page=page, per_page=per_page)
         if total == 0 and manager.get_job(job_id) is None:
             raise _not_found(job_id)
         items = [{key: _iso(value) for key, value in row.items()} for row in rows]
-        return _paged(items, total, page, per_page)
+        return paged_response(items, total, page, per_page)
 
     @route("/openapi.json", "openapi", "GET", read)
     def openapi() -> ResponseReturnValue:
