@@ -112,20 +112,22 @@ class JobRunner:
                 events: list[t.Any] = run_job(
                     job, jobstore_alias, [run_time], logger_name
                 )
+            for event in events:
+                status = _STATUS.get(event.code)
+                if status is not None:
+                    self.history.finish(
+                        row_id,
+                        status,
+                        started=started,
+                        error=event.exception,
+                        traceback=event.traceback,
+                        only_if_running=False,
+                    )
         finally:
+            # Only now is the run over: shutdown(wait=True) waits for the history
+            # write too, so disposing the engine afterwards loses nothing.
             with self._lock:
                 self.in_flight.pop(token, None)
-        for event in events:
-            status = _STATUS.get(event.code)
-            if status is not None:
-                self.history.finish(
-                    row_id,
-                    status,
-                    started=started,
-                    error=event.exception,
-                    traceback=event.traceback,
-                    only_if_running=False,
-                )
         return events
 
     def on_max_instances(self, event: t.Any) -> None:
