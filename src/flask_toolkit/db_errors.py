@@ -64,7 +64,14 @@ def is_unavailable(error: BaseException) -> bool:
     if error.statement is None:
         # Raised while connecting, before any statement was sent.
         return True
-    return getattr(error.orig, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code in _SQLITE_BUSY_CODES
+    # Python 3.10's sqlite3 has no error codes; its messages name the condition.
+    message = str(error.orig)
+    return type(error.orig).__module__.startswith("sqlite3") and (
+        "database is locked" in message or "database table is locked" in message
+    )
 
 
 def handle_operational_error(error: Exception) -> ResponseReturnValue:
