@@ -45,6 +45,24 @@ def ids(response: t.Any) -> list[str]:
     return [job["id"] for job in response.json]
 
 
+def test_sort_orders(admin: h.Caller) -> None:
+    add_jobs(admin, 4)
+    admin.post("/scheduler/jobs/job02/pause")
+    assert ids(admin.get("/scheduler/jobs?sort=-next_run_time")) == [
+        "job03",
+        "job01",
+        "job00",
+        "job02",
+    ]
+    assert ids(admin.get("/scheduler/jobs?sort=-id&per_page=2")) == ["job03", "job02"]
+    assert ids(admin.get("/scheduler/jobs?sort=id&page=2&per_page=2")) == [
+        "job02",
+        "job03",
+    ]
+    bad = admin.get("/scheduler/jobs?sort=name")
+    assert bad.status_code == 400 and "sort" in bad.json["msg"]
+
+
 def test_pages_and_headers(admin: h.Caller) -> None:
     add_jobs(admin, 7)
     response = admin.get("/scheduler/jobs?page=2&per_page=3")

@@ -205,8 +205,19 @@ def test_list_jobs_pages_and_filters(
                 next_run_to=now + dt.timedelta(hours=8, minutes=30),
             )
             assert [j.id for j in window] == ["job20", "job19", "job18"] and total == 3
+            latest, _ = manager.list_jobs(per_page=4, sort="-next_run_time")
+            # latest first, paused jobs still last
+            assert [j.id for j in latest] == ["job03", "job04", "job05", "job06"]
+            tail, _ = manager.list_jobs(page=7, per_page=4, sort="-next_run_time")
+            assert [j.id for j in tail] == ["job01", "job02"]
+            by_id, _ = manager.list_jobs(per_page=3, sort="id")
+            assert [j.id for j in by_id] == ["declared", "job00", "job01"]
+            by_id_desc, _ = manager.list_jobs(per_page=3, sort="-id")
+            assert [j.id for j in by_id_desc] == ["job24", "job23", "job22"]
             with pytest.raises(ValueError):
                 manager.list_jobs(state="nope")
+            with pytest.raises(ValueError, match="sort must be one of"):
+                manager.list_jobs(sort="name")
         finally:
             manager.shutdown()
 

@@ -317,6 +317,7 @@ def create_blueprint(
             next_run_from=start,
             next_run_to=end,
             jobstore=form.jobstore.data,
+            sort=form.sort.data or "next_run_time",
         )
         return paged_response(
             [manager.job_to_dict(job) for job in jobs], total, page, per_page

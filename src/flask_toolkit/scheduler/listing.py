@@ -3,8 +3,9 @@
 APScheduler's ``get_jobs()`` un-pickles every stored job (and imports its function) just
 to list them. The paged listing here orders and counts on the store's index — the
 ``next_run_time`` column of the SQLAlchemy store, the run-times sorted set of the Redis
-store — and un-pickles only the jobs of the requested page. Order: scheduled jobs by
-next run time, then paused jobs, ties by id.
+store — and un-pickles only the jobs of the requested page. Orders (``SORTS``):
+``next_run_time`` (default: soonest first, paused jobs last, ties by id),
+``-next_run_time`` (latest first, paused jobs still last), ``id`` and ``-id``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 logger = logging.getLogger("flask_toolkit.scheduler")
 
 STATES = ("scheduled", "paused")
+SORTS = ("next_run_time", "-next_run_time", "id", "-id")
 
 
 def _timestamp(value: dt.datetime | None) -> float | None:
@@ -48,6 +50,7 @@ def page_sqlalchemy(
     state: str | None,
     start: float | None,
     end: float | None,
+    sort: str = "next_run_time",
 ) -> tuple[list[t.Any], int]:
     table = store.jobs_t
     where: list[t.Any] = []
@@ -60,6 +63,12 @@ def page_sqlalchemy(
     if end is not None:
         where.append(table.c.next_run_time <= end)
     paused_last = sa.case((table.c.next_run_time.is_(None), 1), else_=0)
+    order: tuple[t.Any, ...] = {
+        "next_run_time": (paused_last, table.c.next_run_time, table.c.id),
+        "-next_run_time": (paused_last, table.c.next_run_time.desc(), table.c.id),
+        "id": (table.c.id,),
+        "-id": (table.c.id.desc(),),
+    }[sort]
     with store.engine.connect() as conn:
         total = conn.execute(
             sa.select(sa.func.count()).select_from(table).where(*where)
@@ -68,7 +77,7 @@ def page_sqlalchemy(
             conn.execute(
                 sa.select(table.c.id)
                 .where(*where)
-                .order_by(paused_last, table.c.next_run_time, table.c.id)
+                .order_by(*order)
                 .limit(limit)
                 .offset(offset)
             )
@@ -92,6 +101,7 @@ def page_redis(
     state: str | None,
     start: float | None,
     end: float | None,
+    sort: str = "next_run_time",
 ) -> tuple[list[t.Any], int]:
     client = store.redis
     scheduled = [
@@ -105,12 +115,16 @@ def page_redis(
             for job_id, score in scheduled
             if (start is None or score >= start) and (end is None or score <= end)
         ]
+        if sort == "-next_run_time":
+            ordered.reverse()
     if state != "scheduled" and start is None and end is None:
         known = {job_id for job_id, _ in scheduled}
         paused = sorted(
             k.decode() for k in client.hkeys(store.jobs_key) if k.decode() not in known
         )
         ordered.extend(paused)
+    if sort in ("id", "-id"):
+        ordered.sort(reverse=sort == "-id")
     page_ids = ordered[offset : offset + limit]
     states = client.hmget(store.jobs_key, page_ids) if page_ids else []
     pairs = ((i, s) for i, s in zip(page_ids, states, strict=False) if s)
@@ -124,6 +138,7 @@ def page_generic(
     state: str | None,
     start: float | None,
     end: float | None,
+    sort: str = "next_run_time",
 ) -> tuple[list[t.Any], int]:
     def keep(job: t.Any) -> bool:
         next_run = _timestamp(getattr(job, "next_run_time", None))
@@ -136,13 +151,17 @@ def page_generic(
         return not (end is not None and (next_run is None or next_run > end))
 
     selected = [job for job in jobs if keep(job)]
-    selected.sort(
-        key=lambda job: (
-            job.next_run_time is None,
-            _timestamp(job.next_run_time) or 0.0,
-            job.id,
+    if sort in ("id", "-id"):
+        selected.sort(key=lambda job: job.id, reverse=sort == "-id")
+    else:
+        sign = -1.0 if sort == "-next_run_time" else 1.0
+        selected.sort(
+            key=lambda job: (
+                job.next_run_time is None,
+                sign * (_timestamp(job.next_run_time) or 0.0),
+                job.id,
+            )
         )
-    )
     return selected[offset : offset + limit], len(selected)
 
 
@@ -154,14 +173,19 @@ def list_page(
     next_run_from: dt.datetime | None,
     next_run_to: dt.datetime | None,
     jobstore: str | None,
+    sort: str = "next_run_time",
 ) -> tuple[list[t.Any], int]:
     """One page of jobs of ``jobstore`` (of every store when ``None``) and the total.
 
-    :raises ValueError: for an unknown ``state``, a page below 1 or a bad page size.
+    :param sort: one of :data:`SORTS`.
+    :raises ValueError: for an unknown ``state`` or ``sort``, a page below 1 or a bad
+        page size.
     :raises KeyError: for an unknown job store.
     """
     if state is not None and state not in STATES:
         raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}.")
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}.")
     if page < 1 or per_page < 1:
         raise ValueError("page and per_page must be 1 or more.")
     offset = (page - 1) * per_page
@@ -170,10 +194,10 @@ def list_page(
     if len(aliases) == 1:
         store = scheduler.lookup_jobstore(aliases[0])
         if isinstance(store, SQLAlchemyJobStore):
-            return page_sqlalchemy(store, offset, per_page, state, start, end)
+            return page_sqlalchemy(store, offset, per_page, state, start, end, sort)
         if hasattr(store, "run_times_key") and hasattr(store, "redis"):
-            return page_redis(store, offset, per_page, state, start, end)
+            return page_redis(store, offset, per_page, state, start, end, sort)
         jobs = list(store.get_all_jobs())
     else:
         jobs = list(scheduler.get_jobs())
-    return page_generic(jobs, offset, per_page, state, start, end)
+    return page_generic(jobs, offset, per_page, state, start, end, sort)

@@ -295,11 +295,15 @@ class SchedulerManager:
         next_run_from: dt.datetime | None = None,
         next_run_to: dt.datetime | None = None,
         jobstore: str | None = None,
+        sort: str = "next_run_time",
     ) -> tuple[list[t.Any], int]:
         """One page of jobs and the total, reading only that page from the store.
 
         :param state: ``"scheduled"`` or ``"paused"``.
-        :raises ValueError: for a bad ``state`` or page numbers.
+        :param sort: ``"next_run_time"`` (soonest first, paused jobs last),
+            ``"-next_run_time"`` (latest first, paused jobs last), ``"id"`` or
+            ``"-id"``.
+        :raises ValueError: for a bad ``state``, ``sort`` or page numbers.
         :raises KeyError: for an unknown job store.
         """
         return listing.list_page(
@@ -310,6 +314,7 @@ class SchedulerManager:
             next_run_from,
             next_run_to,
             jobstore,
+            sort,
         )
 
     def job_to_dict(self, job: t.Any) -> dict[str, t.Any]:

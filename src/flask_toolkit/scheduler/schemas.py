@@ -34,6 +34,7 @@ from wtforms.validators import Regexp
 
 from ..errors import APIError
 from ..forms import MetaForm
+from . import listing
 from .fields import CronField
 from .fields import DateTimeField
 from .fields import JSONArrayField
@@ -311,8 +312,9 @@ def parse_job(body: t.Mapping[str, t.Any], *, job_id: str | None = None) -> Pars
 
 #: ``state=`` filter values; ``active`` is a synonym of ``scheduled``.
 JOB_STATES = ("scheduled", "active", "paused")
-#: ``sort=`` values: next run time ascending, paused jobs last, ties by id.
-SORT_KEYS = ("next_run_time",)
+#: ``sort=`` values: next run time (soonest or, with ``-``, latest first; paused jobs
+#: last either way, ties by id), or job id ascending / descending.
+SORT_KEYS = listing.SORTS
 
 
 @functools.lru_cache(maxsize=256)
