@@ -151,6 +151,14 @@ class SchedulerManager:
     def _scheduler(self) -> AppScheduler:
         return self._state().open()
 
+    def jobstore_aliases(self) -> list[str]:
+        """The names of the current app's job stores (``SCHEDULER_JOBSTORES``)."""
+        return self._scheduler().jobstore_aliases()
+
+    def executor_aliases(self) -> list[str]:
+        """The names of the current app's executors (``SCHEDULER_EXECUTORS``)."""
+        return self._scheduler().executor_aliases()
+
     # the registry
 
     def register(self, func: F, name: str | None = None) -> F:

@@ -212,6 +212,9 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
     def jobstore_aliases(self) -> list[str]:
         return list(self._jobstores)
 
+    def executor_aliases(self) -> list[str]:
+        return list(self._executors)
+
     def create_trigger(self, trigger: t.Any, trigger_args: dict[str, t.Any]) -> t.Any:
         return self._create_trigger(trigger, trigger_args)
 

@@ -227,16 +227,13 @@ def _check_alias(field: t.Any, kind: str) -> None:
 
 
 def scheduler_aliases(kind: str) -> set[str]:
-    """The job store (``kind="jobstore"``) or executor aliases of the current app.
-
-    Adapter: the manager has no public accessor for these yet, so this reads the
-    APScheduler scheduler the manager opened. Delete it once the manager has one.
-    """
+    """The job store (``kind="jobstore"``) or executor aliases of the current app."""
     from ..extension import get_state
 
-    scheduler = get_state().components["scheduler"].open()
-    table = scheduler._jobstores if kind == "jobstore" else scheduler._executors
-    return set(table)
+    manager = get_state().toolkit.scheduler
+    if kind == "jobstore":
+        return set(manager.jobstore_aliases())
+    return set(manager.executor_aliases())
 
 
 class ParsedJob(t.NamedTuple):
