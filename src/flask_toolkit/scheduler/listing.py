@@ -10,6 +10,7 @@ store — and un-pickles only the jobs of the requested page. Orders (``SORTS``)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import typing as t
@@ -21,6 +22,18 @@ logger = logging.getLogger("flask_toolkit.scheduler")
 
 STATES = ("scheduled", "paused")
 SORTS = ("next_run_time", "-next_run_time", "id", "-id")
+
+
+@dataclasses.dataclass(frozen=True)
+class PageQuery:
+    """What one listing asks for: the slice, the filters (as timestamps), the order."""
+
+    offset: int
+    limit: int
+    state: str | None
+    start: float | None
+    end: float | None
+    sort: str
 
 
 def _timestamp(value: dt.datetime | None) -> float | None:
@@ -45,30 +58,25 @@ def _restore(store: t.Any, rows: t.Iterable[tuple[t.Any, bytes]]) -> list[t.Any]
 
 def page_sqlalchemy(
     store: SQLAlchemyJobStore,
-    offset: int,
-    limit: int,
-    state: str | None,
-    start: float | None,
-    end: float | None,
-    sort: str = "next_run_time",
+    q: PageQuery,
 ) -> tuple[list[t.Any], int]:
     table = store.jobs_t
     where: list[t.Any] = []
-    if state == "paused":
+    if q.state == "paused":
         where.append(table.c.next_run_time.is_(None))
-    elif state == "scheduled":
+    elif q.state == "scheduled":
         where.append(table.c.next_run_time.is_not(None))
-    if start is not None:
-        where.append(table.c.next_run_time >= start)
-    if end is not None:
-        where.append(table.c.next_run_time <= end)
+    if q.start is not None:
+        where.append(table.c.next_run_time >= q.start)
+    if q.end is not None:
+        where.append(table.c.next_run_time <= q.end)
     paused_last = sa.case((table.c.next_run_time.is_(None), 1), else_=0)
     order: tuple[t.Any, ...] = {
         "next_run_time": (paused_last, table.c.next_run_time, table.c.id),
         "-next_run_time": (paused_last, table.c.next_run_time.desc(), table.c.id),
         "id": (table.c.id,),
         "-id": (table.c.id.desc(),),
-    }[sort]
+    }[q.sort]
     with store.engine.connect() as conn:
         total = conn.execute(
             sa.select(sa.func.count()).select_from(table).where(*where)
@@ -78,8 +86,8 @@ def page_sqlalchemy(
                 sa.select(table.c.id)
                 .where(*where)
                 .order_by(*order)
-                .limit(limit)
-                .offset(offset)
+                .limit(q.limit)
+                .offset(q.offset)
             )
             .scalars()
             .all()
@@ -96,12 +104,7 @@ def page_sqlalchemy(
 
 def page_redis(
     store: t.Any,
-    offset: int,
-    limit: int,
-    state: str | None,
-    start: float | None,
-    end: float | None,
-    sort: str = "next_run_time",
+    q: PageQuery,
 ) -> tuple[list[t.Any], int]:
     client = store.redis
     scheduled = [
@@ -109,23 +112,24 @@ def page_redis(
         for member, score in client.zrange(store.run_times_key, 0, -1, withscores=True)
     ]
     ordered: list[str] = []
-    if state != "paused":
+    if q.state != "paused":
         ordered = [
             job_id
             for job_id, score in scheduled
-            if (start is None or score >= start) and (end is None or score <= end)
+            if (q.start is None or score >= q.start)
+            and (q.end is None or score <= q.end)
         ]
-        if sort == "-next_run_time":
+        if q.sort == "-next_run_time":
             ordered.reverse()
-    if state != "scheduled" and start is None and end is None:
+    if q.state != "scheduled" and q.start is None and q.end is None:
         known = {job_id for job_id, _ in scheduled}
         paused = sorted(
             k.decode() for k in client.hkeys(store.jobs_key) if k.decode() not in known
         )
         ordered.extend(paused)
-    if sort in ("id", "-id"):
-        ordered.sort(reverse=sort == "-id")
-    page_ids = ordered[offset : offset + limit]
+    if q.sort in ("id", "-id"):
+        ordered.sort(reverse=q.sort == "-id")
+    page_ids = ordered[q.offset : q.offset + q.limit]
     states = client.hmget(store.jobs_key, page_ids) if page_ids else []
     pairs = ((i, s) for i, s in zip(page_ids, states, strict=False) if s)
     return _restore(store, pairs), len(ordered)
@@ -133,28 +137,23 @@ def page_redis(
 
 def page_generic(
     jobs: list[t.Any],
-    offset: int,
-    limit: int,
-    state: str | None,
-    start: float | None,
-    end: float | None,
-    sort: str = "next_run_time",
+    q: PageQuery,
 ) -> tuple[list[t.Any], int]:
     def keep(job: t.Any) -> bool:
         next_run = _timestamp(getattr(job, "next_run_time", None))
-        if state == "paused" and next_run is not None:
+        if q.state == "paused" and next_run is not None:
             return False
-        if state == "scheduled" and next_run is None:
+        if q.state == "scheduled" and next_run is None:
             return False
-        if start is not None and (next_run is None or next_run < start):
+        if q.start is not None and (next_run is None or next_run < q.start):
             return False
-        return not (end is not None and (next_run is None or next_run > end))
+        return not (q.end is not None and (next_run is None or next_run > q.end))
 
     selected = [job for job in jobs if keep(job)]
-    if sort in ("id", "-id"):
-        selected.sort(key=lambda job: job.id, reverse=sort == "-id")
+    if q.sort in ("id", "-id"):
+        selected.sort(key=lambda job: job.id, reverse=q.sort == "-id")
     else:
-        sign = -1.0 if sort == "-next_run_time" else 1.0
+        sign = -1.0 if q.sort == "-next_run_time" else 1.0
         selected.sort(
             key=lambda job: (
                 job.next_run_time is None,
@@ -162,7 +161,7 @@ def page_generic(
                 job.id,
             )
         )
-    return selected[offset : offset + limit], len(selected)
+    return selected[q.offset : q.offset + q.limit], len(selected)
 
 
 def list_page(
@@ -188,16 +187,22 @@ def list_page(
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}.")
     if page < 1 or per_page < 1:
         raise ValueError("page and per_page must be 1 or more.")
-    offset = (page - 1) * per_page
-    start, end = _timestamp(next_run_from), _timestamp(next_run_to)
+    query = PageQuery(
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        state=state,
+        start=_timestamp(next_run_from),
+        end=_timestamp(next_run_to),
+        sort=sort,
+    )
     aliases = [jobstore] if jobstore is not None else scheduler.jobstore_aliases()
     if len(aliases) == 1:
         store = scheduler.lookup_jobstore(aliases[0])
         if isinstance(store, SQLAlchemyJobStore):
-            return page_sqlalchemy(store, offset, per_page, state, start, end, sort)
+            return page_sqlalchemy(store, query)
         if hasattr(store, "run_times_key") and hasattr(store, "redis"):
-            return page_redis(store, offset, per_page, state, start, end, sort)
+            return page_redis(store, query)
         jobs = list(store.get_all_jobs())
     else:
         jobs = list(scheduler.get_jobs())
-    return page_generic(jobs, offset, per_page, state, start, end, sort)
+    return page_generic(jobs, query)
