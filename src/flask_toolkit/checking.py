@@ -60,16 +60,9 @@ def validate_form(
                 continue
             errors: list[str] = []
             state["errors"] = errors
-            for validator in field.validators:
-                try:
-                    validator(form, field)
-                except StopValidation as e:
-                    if e.args and e.args[0]:
-                        errors.append(e.args[0])
-                    break
-                except ValidationError as e:
-                    errors.append(e.args[0])
-            if errors:
+            # Validators may reset field.errors in place (see required.py), so the
+            # list is the field's own before the chain runs.
+            if _run_chain(form, field, field.validators, errors):
                 ok = False
         elif not _validate_field(form, field, info, chain):
             ok = False
@@ -106,8 +99,18 @@ def _validate_field(
         return not field.errors
     if not info.plain:
         return bool(field.validate(form, extra))
+    chain = (*field.validators, *extra) if extra else field.validators
     errors = field.errors = []
-    for validator in (*field.validators, *extra) if extra else field.validators:
+    return not _run_chain(form, field, chain, errors)
+
+
+def _run_chain(
+    form: t.Any, field: t.Any, validators: t.Iterable[t.Any], errors: list[str]
+) -> list[str]:
+    """Run a plain field's validators as WTForms does, adding messages to ``errors``
+    (the field's own error list); return ``errors``.
+    """
+    for validator in validators:
         try:
             validator(form, field)
         except StopValidation as e:
@@ -116,7 +119,7 @@ def _validate_field(
             break
         except ValidationError as e:
             errors.append(e.args[0])
-    return not errors
+    return errors
 
 
 def field_errors(field: t.Any) -> t.Any:

@@ -107,17 +107,25 @@ def _finite_or_allowed(field: t.Any, value: t.Any, text: str) -> None:
         raise InvalidValue(message(field, text))
 
 
+def _query_number(field: t.Any, value: t.Any, text: str) -> str:
+    """A query-string number, stripped: a plain number, or a non-finite one (NaN,
+    Infinity) where the field allows it; anything else is an :class:`InvalidValue`.
+    """
+    if not isinstance(value, str):
+        raise InvalidValue(message(field, text))
+    text_value = value.strip()
+    if _NUMBER_RE.match(text_value):
+        return text_value
+    if text_value.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
+        _finite_or_allowed(field, text_value, text)
+        return text_value
+    raise InvalidValue(message(field, text))
+
+
 def _to_float(field: t.Any, value: t.Any, from_query: bool) -> float:
     text = "Not a valid float value."
     if from_query:
-        if not isinstance(value, str):
-            raise InvalidValue(message(field, text))
-        value = value.strip()
-        if not _NUMBER_RE.match(value):
-            if value.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
-                _finite_or_allowed(field, value, text)
-                return float(value)
-            raise InvalidValue(message(field, text))
+        value = _query_number(field, value, text)
     elif isinstance(value, bool) or not isinstance(
         value, (int, float, decimal.Decimal)
     ):
@@ -134,15 +142,7 @@ def _to_float(field: t.Any, value: t.Any, from_query: bool) -> float:
 def _to_decimal(field: t.Any, value: t.Any, from_query: bool) -> decimal.Decimal:
     text = "Not a valid decimal value."
     if from_query:
-        if not isinstance(value, str):
-            raise InvalidValue(message(field, text))
-        value = value.strip()
-        if not _NUMBER_RE.match(value):
-            if value.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
-                _finite_or_allowed(field, value, text)
-                return decimal.Decimal(value)
-            raise InvalidValue(message(field, text))
-        return decimal.Decimal(value)
+        return decimal.Decimal(_query_number(field, value, text))
     if isinstance(value, bool):
         raise InvalidValue(message(field, text))
     if isinstance(value, decimal.Decimal):
