@@ -25,7 +25,7 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 from flask_toolkit import MetaForm
-from flask_toolkit.jsonfields import AllowNonFinite
+from flask_toolkit.forms.jsonfields import AllowNonFinite
 
 
 def check(

@@ -26,8 +26,8 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Regexp
 
 from flask_toolkit import MetaForm
-from flask_toolkit.jsonschema import form_schema
-from flask_toolkit.jsonschema import query_parameters
+from flask_toolkit.forms.jsonschema import form_schema
+from flask_toolkit.forms.jsonschema import query_parameters
 
 
 class Address(MetaForm):

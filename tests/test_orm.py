@@ -15,7 +15,7 @@ from sqlalchemy.orm import mapped_column
 from flask_toolkit import api_blueprint
 from flask_toolkit import APIError
 from flask_toolkit import Toolkit
-from flask_toolkit.orm import Database
+from flask_toolkit.db.database import Database
 
 from ._orm_models import count_tasks
 from ._orm_models import db

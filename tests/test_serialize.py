@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import selectinload
 
-from flask_toolkit.serialize import NotLoadedError
-from flask_toolkit.serialize import to_dict
+from flask_toolkit.db.serialize import NotLoadedError
+from flask_toolkit.db.serialize import to_dict
 
 from ._orm_models import db
 from ._orm_models import make_app

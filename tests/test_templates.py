@@ -18,7 +18,7 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from flask_toolkit import MetaForm
-from flask_toolkit.templates import wants_decimal
+from flask_toolkit.forms.templates import wants_decimal
 
 
 def from_request(

@@ -6,8 +6,8 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 
 from flask_toolkit import MetaForm
-from flask_toolkit.jsonschema import form_schema
-from flask_toolkit.jsonschema import query_parameters
+from flask_toolkit.forms.jsonschema import form_schema
+from flask_toolkit.forms.jsonschema import query_parameters
 
 
 class TaskForm(MetaForm):

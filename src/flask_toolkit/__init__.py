@@ -9,12 +9,12 @@ from .auth import login_user
 from .auth import logout_user
 from .auth import public
 from .auth import require_permission
+from .db import to_dict
 from .errors import api_blueprint
 from .errors import APIError
 from .extension import Toolkit
 from .forms import MetaForm
-from .serialize import to_dict
-from .validation import validate_data
+from .forms import validate_data
 
 __all__ = [
     "APIError",

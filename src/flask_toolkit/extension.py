@@ -1,30 +1,25 @@
-"""The :class:`Toolkit` extension object and its per-app state."""
+"""The :class:`Toolkit` extension object: it composes the features.
+
+The per-app state lives in :mod:`flask_toolkit.state`, below every feature.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import typing as t
 
-from flask import current_app
 from flask import Flask
 
 from . import config
 from . import errors
 from .auth import Auth
 from .cli import toolkit_cli
-from .orm import Database
+from .db import Database
 from .scheduler import SchedulerManager
+from .state import EXTENSION_KEY
+from .state import get_state
+from .state import ToolkitState
 
-_EXTENSION_KEY = "toolkit"
-
-
-@dataclasses.dataclass
-class _State:
-    """What the toolkit keeps per app, in ``app.extensions["toolkit"]``."""
-
-    toolkit: Toolkit
-    #: Free slots for the components; each keeps its own typed state object here.
-    components: dict[str, t.Any] = dataclasses.field(default_factory=dict)
+__all__ = ["Toolkit", "get_state"]
 
 
 class Toolkit:
@@ -44,8 +39,8 @@ class Toolkit:
             return app
 
     :param app: call :meth:`init_app` on this app right away.
-    :param model_class: passed to :class:`~flask_toolkit.orm.Database`.
-    :param metadata: passed to :class:`~flask_toolkit.orm.Database`.
+    :param model_class: passed to :class:`~flask_toolkit.db.Database`.
+    :param metadata: passed to :class:`~flask_toolkit.db.Database`.
     :param engine_options: default engine options, merged under
         ``SQLALCHEMY_ENGINE_OPTIONS``.
     :param session_options: extra arguments for the session factory.
@@ -80,7 +75,7 @@ class Toolkit:
         :param app: the Flask application.
         :raises RuntimeError: if the toolkit was already registered on this app.
         """
-        if _EXTENSION_KEY in app.extensions:
+        if EXTENSION_KEY in app.extensions:
             raise RuntimeError(
                 "A 'Toolkit' instance has already been registered on this Flask app."
                 " Create the Toolkit once and call 'init_app' once per app; to reach"
@@ -89,26 +84,10 @@ class Toolkit:
         config.apply_defaults(app)
         if app.config["TOOLKIT_WARN_UNKNOWN_CONFIG"]:
             config.check_unknown_keys(app)
-        app.extensions[_EXTENSION_KEY] = _State(toolkit=self)
+        app.extensions[EXTENSION_KEY] = ToolkitState(toolkit=self)
         errors.init_app(app)
         if "toolkit" not in app.cli.commands:
             app.cli.add_command(toolkit_cli)
         self.db.init_app(app)
         self.auth.init_app(app)
         self.scheduler.init_app(app)
-
-
-def get_state(app: Flask | None = None) -> _State:
-    """Return the toolkit's state for ``app`` (default: the current app).
-
-    :raises RuntimeError: with a fix, if ``init_app`` was not called on the app.
-    """
-    if app is None:
-        app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
-    try:
-        return t.cast(_State, app.extensions[_EXTENSION_KEY])
-    except KeyError:
-        raise RuntimeError(
-            "The current Flask app is not registered with flask-toolkit."
-            " Did you forget to call 'Toolkit(app)' or 'toolkit.init_app(app)'?"
-        ) from None

@@ -29,8 +29,6 @@ from flask.globals import _cv_request
 from ..errors import APIError
 from .challenges import forbidden
 from .challenges import unauthorized
-from .core import _AuthState
-from .core import Auth
 from .decorators import Protection
 from .decorators import protection_of
 from .identity import ANONYMOUS
@@ -42,10 +40,14 @@ from .sessions import forget_session_login
 from .sessions import SAFE_METHODS
 from .sessions import session_claims
 from .sessions import SESSION_KEY
+from .state import AuthState
 from .tokens import check_api_key_secret
 from .tokens import CredentialError
 from .tokens import MAX_TOKEN_LENGTH
 from .tokens import parse_api_key
+
+if t.TYPE_CHECKING:
+    from .core import Auth
 
 #: WSGI environ key through which :mod:`flask_toolkit.testing` passes an identity
 #: (read only when ``app.testing`` is true; an HTTP client cannot set it).
@@ -69,7 +71,7 @@ def authenticate_request() -> None:
         return
     app = ctx.app
     toolkit_state = app.extensions["toolkit"]
-    state: _AuthState = toolkit_state.components["auth"]
+    state: AuthState = toolkit_state.components["auth"]
     auth: Auth = toolkit_state.toolkit.auth
     protection = state.protection.get((endpoint, method))
     if protection is None:
@@ -97,7 +99,7 @@ def authenticate_request() -> None:
 
 
 def _identify(
-    app: Flask, auth: Auth, state: _AuthState, req: Request, protection: Protection
+    app: Flask, auth: Auth, state: AuthState, req: Request, protection: Protection
 ) -> Identity:
     environ = req.environ
     if app.testing:
@@ -157,7 +159,7 @@ def _check_user(auth: Auth, user_id: t.Any, version: t.Any, what: str) -> Identi
     return identity
 
 
-def _from_bearer(auth: Auth, app: Flask, state: _AuthState, header: str) -> Identity:
+def _from_bearer(auth: Auth, app: Flask, state: AuthState, header: str) -> Identity:
     if len(header) > MAX_TOKEN_LENGTH + 7:
         raise CredentialError(
             "The Authorization header is too long.", "invalid_request"
@@ -175,7 +177,7 @@ def _from_bearer(auth: Auth, app: Flask, state: _AuthState, header: str) -> Iden
 
 
 def _from_api_key(
-    auth: Auth, app: Flask, state: _AuthState, value: str, header: str
+    auth: Auth, app: Flask, state: AuthState, value: str, header: str
 ) -> Identity:
     if len(value) > MAX_TOKEN_LENGTH:
         raise CredentialError(f"The {header} header is too long.", "invalid_request")
@@ -187,9 +189,7 @@ def _from_api_key(
     return identity.with_credential("api_key", key_id)
 
 
-def _from_session(
-    auth: Auth, app: Flask, state: _AuthState, payload: t.Any
-) -> Identity:
+def _from_session(auth: Auth, app: Flask, state: AuthState, payload: t.Any) -> Identity:
     claims = session_claims(payload)
     if auth._store_for(app, state).is_revoked(claims.sid):
         raise CredentialError("This login session has ended; log in again.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import time
 import typing as t
@@ -12,9 +11,9 @@ from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
 from .. import config
-from .decorators import Protection
 from .identity import get_identity
 from .identity import Identity
+from .state import AuthState
 from .stores import ApiKeyRecord
 from .stores import CredentialStore
 from .stores import DatabaseStore
@@ -51,20 +50,6 @@ config.register_defaults(
 IdentityLoader = t.Callable[[t.Any], t.Any]
 
 
-@dataclasses.dataclass
-class _AuthState:
-    """What ``toolkit.auth`` keeps per app, in ``get_state(app).components["auth"]``."""
-
-    signer: TokenSigner | None = None
-    #: (SECRET_KEY, SECRET_KEY_FALLBACKS, AUTH_TOKEN_SALT) the signer was built from.
-    signer_source: tuple[t.Any, ...] = ()
-    store: CredentialStore | None = None
-    #: (endpoint, method) -> Protection, filled on first use.
-    protection: dict[tuple[str, str], Protection] = dataclasses.field(
-        default_factory=dict
-    )
-
-
 class Auth:
     """Establish who is calling and check what they may do; ``toolkit.auth``.
 
@@ -85,11 +70,11 @@ class Auth:
 
     def init_app(self, app: Flask) -> None:
         """Register the auth hooks on ``app`` (called by :meth:`Toolkit.init_app`)."""
-        from ..extension import get_state
+        from ..state import get_state
         from . import cli  # noqa: F401  (adds ``flask toolkit routes``)
         from .authenticate import authenticate_request
 
-        get_state(app).components["auth"] = _AuthState()
+        get_state(app).components["auth"] = AuthState()
         app.before_request(authenticate_request)
         app.context_processor(_csrf_context)
 
@@ -117,7 +102,7 @@ class Auth:
 
         :param app: the app; the current app by default.
         """
-        from ..extension import get_state
+        from ..state import get_state
 
         try:
             state = get_state(app)
@@ -147,10 +132,10 @@ class Auth:
 
     # -- state, tokens ------------------------------------------------------------
 
-    def _state(self, app: Flask | None = None) -> _AuthState:
-        from ..extension import get_state
+    def _state(self, app: Flask | None = None) -> AuthState:
+        from ..state import get_state
 
-        return t.cast(_AuthState, get_state(app).components["auth"])
+        return t.cast(AuthState, get_state(app).components["auth"])
 
     def get_store(self, app: Flask | None = None) -> CredentialStore:
         """Return the app's credential store, creating it from ``AUTH_CREDENTIAL_STORE``
@@ -159,7 +144,7 @@ class Auth:
             app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
         return self._store_for(app, self._state(app))
 
-    def _store_for(self, app: Flask, state: _AuthState) -> CredentialStore:
+    def _store_for(self, app: Flask, state: AuthState) -> CredentialStore:
         if state.store is None:
             state.store = _make_store(app)
         return state.store
@@ -170,7 +155,7 @@ class Auth:
             app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
         return self._signer_for(app, self._state(app))
 
-    def _signer_for(self, app: Flask, state: _AuthState) -> TokenSigner:
+    def _signer_for(self, app: Flask, state: AuthState) -> TokenSigner:
         config = app.config
         secret = config.get("SECRET_KEY")
         fallbacks = config.get("SECRET_KEY_FALLBACKS")
@@ -305,7 +290,7 @@ class Auth:
 
 
 def _make_store(app: Flask) -> CredentialStore:
-    from ..extension import get_state
+    from ..state import get_state
 
     setting = app.config["AUTH_CREDENTIAL_STORE"]
     if setting == "database":
@@ -322,13 +307,6 @@ def _make_store(app: Flask) -> CredentialStore:
         " 'memory', or an object with the methods of"
         " flask_toolkit.auth.CredentialStore."
     )
-
-
-def get_auth() -> Auth:
-    """The :class:`Auth` of the current app's toolkit."""
-    from ..extension import get_state
-
-    return get_state().toolkit.auth
 
 
 def _csrf_context() -> dict[str, t.Any]:

@@ -34,6 +34,7 @@ from .identity import ANONYMOUS
 from .identity import get_identity
 from .identity import Identity
 from .identity import set_identity
+from .state import get_auth
 from .tokens import CredentialError
 
 #: The key of the toolkit's entry in the Flask session.
@@ -86,8 +87,6 @@ def logout_user() -> None:
     A copy of the old cookie is refused afterwards. Does nothing harmful when nobody
     is logged in.
     """
-    from .core import get_auth
-
     claims = _claims_or_none(session.get(SESSION_KEY))
     if claims is not None:
         get_auth().revoke(claims.sid, claims.exp)

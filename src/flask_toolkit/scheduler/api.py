@@ -11,7 +11,6 @@ each change is written to the app logger as an audit line.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import typing as t
 
@@ -19,7 +18,6 @@ from flask import Blueprint
 from flask import current_app
 from flask import Flask
 from flask import request
-from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from .. import config
@@ -27,16 +25,14 @@ from ..auth import public
 from ..auth import require_permission
 from ..errors import api_blueprint
 from ..errors import APIError
-from ..validation import read_json_request
+from . import job_views
+from . import spec
 from .audit import audit
-from .paging import page_args
-from .paging import paged_response
-from .paging import query_form
-from .schemas import check_call
+from .requests import body
+from .requests import prefix
+from .requests import require_json
+from .requests import scheduler_manager
 from .schemas import JOB_STATES
-from .schemas import ListJobsForm
-from .schemas import PageForm
-from .schemas import parse_job
 from .schemas import ShutdownForm
 
 if t.TYPE_CHECKING:
@@ -72,7 +68,7 @@ def init_api(app: Flask, manager: SchedulerManager) -> None:
     :raises RuntimeError: when the app cannot authenticate anyone and
         ``SCHEDULER_API_ALLOW_ANONYMOUS`` is not set, or for a bad endpoint prefix.
     """
-    from ..extension import get_state
+    from ..state import get_state
 
     cfg = app.config
     for key, value in API_DEFAULTS.items():
@@ -114,63 +110,6 @@ def init_api(app: Flask, manager: SchedulerManager) -> None:
             cfg["TOOLKIT_API_PREFIXES"] = (*prefixes, prefix)
 
 
-def _manager() -> SchedulerManager:
-    from ..extension import get_state
-
-    return get_state().toolkit.scheduler
-
-
-def _require_json() -> None:
-    """Refuse a write whose ``Content-Type`` is not JSON: no cross-site form posts.
-
-    A request without a body and without a ``Content-Type`` is accepted, as
-    Flask-APScheduler clients send ``POST /jobs/<id>/pause``; browsers cannot send
-    such a request with the caller's cookie unless it also passes the session's
-    CSRF check.
-    """
-    if not request.content_type and not request.content_length:
-        return
-    mimetype = request.mimetype
-    if mimetype not in _JSON_TYPES and not mimetype.endswith("+json"):
-        raise APIError(
-            415,
-            "Send scheduler API changes as JSON, with 'Content-Type: application/json'"
-            " (or no body at all where none is needed).",
-        )
-
-
-def _body() -> dict[str, t.Any]:
-    _require_json()
-    body, _ = read_json_request()
-    return body
-
-
-def _not_found(job_id: str) -> APIError:
-    return APIError(
-        404,
-        f"There is no job {job_id!r}. GET {_prefix()}/jobs lists the existing jobs.",
-    )
-
-
-def _prefix() -> str:
-    return (current_app.config["SCHEDULER_API_PREFIX"] or "").rstrip("/")
-
-
-def _job_json(job: t.Any) -> ResponseReturnValue:
-    return current_app.json.response(_manager().job_to_dict(job))
-
-
-def _get_job(job_id: str) -> t.Any:
-    job = _manager().get_job(job_id)
-    if job is None:
-        raise _not_found(job_id)
-    return job
-
-
-def _iso(value: t.Any) -> t.Any:
-    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
-
-
 def create_blueprint(
     *,
     name: str = "scheduler",
@@ -183,8 +122,6 @@ def create_blueprint(
     :param url_prefix: where the API is mounted.
     :param allow_anonymous: mark every view public instead of requiring permissions.
     """
-    from . import spec
-
     bp = api_blueprint(Blueprint(name, __name__, url_prefix=url_prefix or None))
     read: t.Callable[[View], View]
     write: t.Callable[[View], View]
@@ -194,248 +131,89 @@ def create_blueprint(
         read = require_permission(READ_PERMISSION)
         write = require_permission(WRITE_PERMISSION)
 
-    def route(
-        rule: str, endpoint: str, method: str, guard: t.Callable[[View], View]
-    ) -> t.Callable[[View], View]:
-        def decorator(view: View) -> View:
-            bp.add_url_rule(rule, endpoint, guard(view), methods=[method])
-            return view
-
-        return decorator
-
-    # the scheduler
-
-    @route("" if url_prefix else "/", "get_scheduler_info", "GET", read)
-    def get_scheduler_info() -> ResponseReturnValue:
-        manager = _manager()
-        leader = manager.leader_info()
-        return {
-            "current_host": leader.get("host"),
-            "allowed_hosts": ["*"],
-            "running": manager.running,
-            "state": manager.state,
-            "leader": leader,
-        }
-
-    def _must_run(action: str) -> None:
-        if not _manager().running:
-            raise APIError(
-                409,
-                f"Cannot {action}: the scheduler is not started in this process."
-                f" POST {_prefix()}/start first.",
-            )
-
-    @route("/pause", "pause_scheduler", "POST", write)
-    def pause_scheduler() -> ResponseReturnValue:
-        _body()
-        _must_run("pause")
-        _manager().pause()
-        audit("pause_scheduler")
-        return "", 204
-
-    @route("/resume", "resume_scheduler", "POST", write)
-    def resume_scheduler() -> ResponseReturnValue:
-        _body()
-        _must_run("resume")
-        _manager().resume()
-        audit("resume_scheduler")
-        return "", 204
-
-    @route("/start", "start_scheduler", "POST", write)
-    def start_scheduler() -> ResponseReturnValue:
-        _body()
-        if _manager().running:
-            raise APIError(409, "The scheduler is already started in this process.")
-        _manager().start()
-        audit("start_scheduler")
-        return "", 204
-
-    @route("/shutdown", "shutdown_scheduler", "POST", write)
-    def shutdown_scheduler() -> ResponseReturnValue:
-        _require_json()
-        form = ShutdownForm()
-        if not form.validate():
-            raise APIError(current_app.config["TOOLKIT_VALIDATION_STATUS"], form.errors)
-        _must_run("shut down")
-        _manager().shutdown(wait=form.wait.data is not False)
-        audit("shutdown_scheduler")
-        return "", 204
-
-    # jobs
-
-    @route("/jobs", "add_job", "POST", write)
-    def add_job() -> ResponseReturnValue:
-        from apscheduler.jobstores.base import ConflictingIdError
-
-        parsed = parse_job(_body())
-        options = dict(parsed.options)
-        job_id = options.pop("id")
-        if not options.get("name"):  # as Flask-APScheduler: no name means the id
-            options["name"] = job_id
-        check_call(
-            options["func"],
-            options.get("args", ()),
-            options.get("kwargs", {}),
-            sent=options,
-        )
-        try:
-            job = _manager().add_job(
-                job_id,
-                options.pop("func"),
-                parsed.trigger,
-                **options,
-                **parsed.trigger_args,
-            )
-        except ConflictingIdError:
-            raise APIError(
-                409,
-                f"A job with the id {job_id!r} already exists. PATCH"
-                f" {_prefix()}/jobs/{job_id} to change it, or send"
-                ' "replace_existing": true.',
-            ) from None
-        audit("add_job", job_id)
-        return _job_json(job)
-
-    @route("/jobs", "get_jobs", "GET", read)
-    def get_jobs() -> ResponseReturnValue:
-        form = query_form(ListJobsForm)
-        paged = form.page.data is not None or form.per_page.data is not None
-        page, per_page = page_args(form, paged)
-        start, end = form.next_run_from.data, form.next_run_to.data
-        if start is not None and end is not None and _utc(end) < _utc(start):
-            raise APIError(
-                400, {"next_run_to": ["next_run_to must not be before next_run_from."]}
-            )
-        state = form.state.data
-        if state == "active":
-            state = "scheduled"
-        manager = _manager()
-        jobs, total = manager.list_jobs(
-            page,
-            per_page,
-            state=state,
-            next_run_from=start,
-            next_run_to=end,
-            jobstore=form.jobstore.data,
-            sort=form.sort.data or "next_run_time",
-        )
-        return paged_response(
-            [manager.job_to_dict(job) for job in jobs], total, page, per_page
-        )
-
-    @route("/jobs/<job_id>", "get_job", "GET", read)
-    def get_job(job_id: str) -> ResponseReturnValue:
-        return _job_json(_get_job(job_id))
-
-    @route("/jobs/<job_id>", "update_job", "PATCH", write)
-    def update_job(job_id: str) -> ResponseReturnValue:
-        parsed = parse_job(_body(), job_id=job_id)
-        manager = _manager()
-        job = _get_job(job_id)
-        changes = dict(parsed.options)
-        if changes.get("name") == "":
-            changes["name"] = job_id
-        if {"func", "args", "kwargs"} & set(changes):
-            check_call(
-                changes.get("func") or manager.job_to_dict(job)["func"],
-                changes.get("args", job.args),
-                changes.get("kwargs", job.kwargs),
-                sent=changes,
-            )
-        if parsed.trigger is not None:
-            was_paused = job.next_run_time is None
-            manager.reschedule_job(job_id, parsed.trigger, **parsed.trigger_args)
-            if was_paused and "next_run_time" not in changes:
-                changes["next_run_time"] = None  # a paused job stays paused
-        if changes:
-            manager.modify_job(job_id, **changes)
-        audit("update_job", job_id)
-        return _job_json(_get_job(job_id))
-
-    @route("/jobs/<job_id>", "delete_job", "DELETE", write)
-    def delete_job(job_id: str) -> ResponseReturnValue:
-        from apscheduler.jobstores.base import JobLookupError
-
-        _require_json()
-        try:
-            _manager().remove_job(job_id)
-        except JobLookupError:
-            raise _not_found(job_id) from None
-        audit("delete_job", job_id)
-        return "", 204
-
-    @route("/jobs/<job_id>/pause", "pause_job", "POST", write)
-    def pause_job(job_id: str) -> ResponseReturnValue:
-        from apscheduler.jobstores.base import JobLookupError
-
-        _body()
-        try:
-            job = _manager().pause_job(job_id)
-        except JobLookupError:
-            raise _not_found(job_id) from None
-        audit("pause_job", job_id)
-        return _job_json(job)
-
-    @route("/jobs/<job_id>/resume", "resume_job", "POST", write)
-    def resume_job(job_id: str) -> ResponseReturnValue:
-        from apscheduler.jobstores.base import JobLookupError
-
-        _body()
-        try:
-            job = _manager().resume_job(job_id)
-        except JobLookupError:
-            raise _not_found(job_id) from None
-        audit("resume_job", job_id)
-        if job is None:
-            raise APIError(
-                404,
-                f"The schedule of job {job_id!r} has ended, so resuming it removed it.",
-            )
-        return _job_json(job)
-
-    @route("/jobs/<job_id>/run", "run_job", "POST", write)
-    def run_job(job_id: str) -> ResponseReturnValue:
-        from apscheduler.executors.base import MaxInstancesReachedError
-
-        _body()
-        job = _get_job(job_id)
-        try:
-            run = _manager().run_job(job_id)
-        except MaxInstancesReachedError:
-            raise APIError(
-                409,
-                f"Job {job_id!r} is already running {job.max_instances} time(s), its"
-                " max_instances; try again when a run has finished.",
-            ) from None
-        audit("run_job", job_id)
-        data = _manager().job_to_dict(_manager().get_job(job_id) or job)
-        data["run"] = {
-            "job_id": run.job_id,
-            "scheduled_run_time": _iso(run.scheduled_run_time),
-            "runs_url": url_for(f"{bp.name}.get_job_runs", job_id=job_id),
-        }
-        return current_app.json.response(data)
-
-    @route("/jobs/<job_id>/runs", "get_job_runs", "GET", read)
-    def get_job_runs(job_id: str) -> ResponseReturnValue:
-        form = query_form(PageForm)
-        page, per_page = page_args(form)
-        manager = _manager()
-        rows, total = manager.history.runs(job_id, page=page, per_page=per_page)
-        if total == 0 and manager.get_job(job_id) is None:
-            raise _not_found(job_id)
-        items = [{key: _iso(value) for key, value in row.items()} for row in rows]
-        return paged_response(items, total, page, per_page)
-
-    @route("/openapi.json", "openapi", "GET", read)
-    def openapi() -> ResponseReturnValue:
-        return current_app.json.response(spec.build(current_app, bp.name))
-
+    routes: list[tuple[str, View, str, t.Callable[[View], View]]] = [
+        ("" if url_prefix else "/", get_scheduler_info, "GET", read),
+        ("/pause", pause_scheduler, "POST", write),
+        ("/resume", resume_scheduler, "POST", write),
+        ("/start", start_scheduler, "POST", write),
+        ("/shutdown", shutdown_scheduler, "POST", write),
+        ("/jobs", job_views.add_job, "POST", write),
+        ("/jobs", job_views.get_jobs, "GET", read),
+        ("/jobs/<job_id>", job_views.get_job, "GET", read),
+        ("/jobs/<job_id>", job_views.update_job, "PATCH", write),
+        ("/jobs/<job_id>", job_views.delete_job, "DELETE", write),
+        ("/jobs/<job_id>/pause", job_views.pause_job, "POST", write),
+        ("/jobs/<job_id>/resume", job_views.resume_job, "POST", write),
+        ("/jobs/<job_id>/run", job_views.run_job, "POST", write),
+        ("/jobs/<job_id>/runs", job_views.get_job_runs, "GET", read),
+        ("/openapi.json", openapi, "GET", read),
+    ]
+    for rule, view, method, guard in routes:
+        bp.add_url_rule(rule, view.__name__, guard(view), methods=[method])
     return bp
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+def get_scheduler_info() -> ResponseReturnValue:
+    manager = scheduler_manager()
+    leader = manager.leader_info()
+    return {
+        "current_host": leader.get("host"),
+        "allowed_hosts": ["*"],
+        "running": manager.running,
+        "state": manager.state,
+        "leader": leader,
+    }
+
+
+def must_run(action: str) -> None:
+    if not scheduler_manager().running:
+        raise APIError(
+            409,
+            f"Cannot {action}: the scheduler is not started in this process."
+            f" POST {prefix()}/start first.",
+        )
+
+
+def pause_scheduler() -> ResponseReturnValue:
+    body()
+    must_run("pause")
+    scheduler_manager().pause()
+    audit("pause_scheduler")
+    return "", 204
+
+
+def resume_scheduler() -> ResponseReturnValue:
+    body()
+    must_run("resume")
+    scheduler_manager().resume()
+    audit("resume_scheduler")
+    return "", 204
+
+
+def start_scheduler() -> ResponseReturnValue:
+    body()
+    if scheduler_manager().running:
+        raise APIError(409, "The scheduler is already started in this process.")
+    scheduler_manager().start()
+    audit("start_scheduler")
+    return "", 204
+
+
+def shutdown_scheduler() -> ResponseReturnValue:
+    require_json()
+    form = ShutdownForm()
+    if not form.validate():
+        raise APIError(current_app.config["TOOLKIT_VALIDATION_STATUS"], form.errors)
+    must_run("shut down")
+    scheduler_manager().shutdown(wait=form.wait.data is not False)
+    audit("shutdown_scheduler")
+    return "", 204
+
+
+def openapi() -> ResponseReturnValue:
+    return current_app.json.response(
+        spec.build(current_app, t.cast(str, request.blueprint))
+    )
 
 
 __all__ = [

@@ -19,13 +19,13 @@ from ..cli import toolkit_cli
 
 
 def _manager() -> t.Any:
-    from ..extension import get_state
+    from ..state import get_state
 
     return get_state().toolkit.scheduler
 
 
 def _scheduling() -> t.Any:
-    from ..extension import get_state
+    from ..state import get_state
 
     return get_state().components["scheduler"]
 

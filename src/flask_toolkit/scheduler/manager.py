@@ -55,7 +55,7 @@ class SchedulerManager:
         :raises RuntimeError: for a process-pool executor, which cannot run jobs in the
             app context, or when the API is enabled but the app cannot authenticate.
         """
-        from ..extension import get_state
+        from ..state import get_state
 
         options.prepare_config(app)
         history = History(
@@ -144,7 +144,7 @@ class SchedulerManager:
             scheduler.modify_job(job_id, existing._jobstore_alias, **changes)
 
     def _state(self) -> AppScheduling:
-        from ..extension import get_state
+        from ..state import get_state
 
         return t.cast(AppScheduling, get_state().components["scheduler"])
 

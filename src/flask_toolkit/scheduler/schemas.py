@@ -33,7 +33,7 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
 from ..errors import APIError
-from ..forms import MetaForm
+from ..forms.form import MetaForm
 from . import listing
 from .fields import CronField
 from .fields import DateTimeField
@@ -53,9 +53,10 @@ _INTERVAL_LIMITS = {
 
 
 def _registry() -> t.Mapping[str, t.Any]:
-    from ..extension import get_state
+    from ..state import get_state
 
-    return get_state().toolkit.scheduler.registry
+    registry: t.Mapping[str, t.Any] = get_state().toolkit.scheduler.registry
+    return registry
 
 
 def _allowed_tasks() -> str:
@@ -228,7 +229,7 @@ def _check_alias(field: t.Any, kind: str) -> None:
 
 def scheduler_aliases(kind: str) -> set[str]:
     """The job store (``kind="jobstore"``) or executor aliases of the current app."""
-    from ..extension import get_state
+    from ..state import get_state
 
     manager = get_state().toolkit.scheduler
     if kind == "jobstore":

@@ -126,7 +126,7 @@ _WRITE = {**_AUTH, 400: _ERROR, 413: _ERROR, 415: _ERROR}
 
 def _job_body(app: Flask, *, patch: bool) -> dict[str, t.Any]:
     """The ``oneOf`` of job bodies, one variant per trigger (and, for PATCH, none)."""
-    from ..extension import get_state
+    from ..state import get_state
 
     options = openapi.form_schema(JobPatchForm if patch else JobForm)
     tasks = sorted(get_state(app).toolkit.scheduler.registry)

@@ -1,4 +1,4 @@
-"""Reading a JSON request body safely, and the :func:`validate_data` view decorator.
+"""Reading a JSON request body safely, in the error envelope.
 
 Every way a client can get the body wrong is answered in the error envelope, whatever
 kind of route the view is on (a validated endpoint is a JSON API by definition):
@@ -20,8 +20,6 @@ the method. Numbers in the body are parsed as :class:`~decimal.Decimal` so a
 from __future__ import annotations
 
 import decimal
-import functools
-import inspect
 import json
 import typing as t
 
@@ -29,27 +27,14 @@ from flask import current_app
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import config
-from .checking import validate_form
-from .errors import APIError
-from .errors import error_response
+from .. import config
+from ..errors import APIError
 from .messages import negotiate
 from .messages import own_message
 
 if t.TYPE_CHECKING:
     from flask import Request
     from werkzeug.datastructures import MultiDict
-
-    from .forms import MetaForm
-
-F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-
-def validate_is_ours(form_class: type) -> bool:
-    """Whether ``form_class.validate`` is MetaForm's own (so it can be skipped to)."""
-    from .forms import MetaForm
-
-    return form_class.validate is MetaForm.validate  # type: ignore[attr-defined]
 
 
 config.register_defaults(
@@ -71,7 +56,7 @@ def _parse_constant(name: str) -> float:
     return _CONSTANTS[name]
 
 
-def _setting(key: str) -> t.Any:
+def setting(key: str) -> t.Any:
     try:
         return current_app.config[key]
     except KeyError:
@@ -164,48 +149,7 @@ def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
         _fail(400, "The request body is not valid JSON.")
     if not isinstance(body, dict):
         _fail(
-            _setting("TOOLKIT_VALIDATION_STATUS"),
+            setting("TOOLKIT_VALIDATION_STATUS"),
             "The request body must be a JSON object.",
         )
     return body
-
-
-def validate_data(form_class: type[MetaForm]) -> t.Callable[[F], F]:
-    """Validate the request with ``form_class`` and call the view with ``form=``.
-
-    On failure the view is not called; the client gets ``TOOLKIT_VALIDATION_STATUS``
-    (default 400) with ``TOOLKIT_ERROR_FORMATTER``'s envelope, by default
-    ``{"code": -1, "msg": form.errors}``. Works on async views, blueprint views and
-    :class:`~flask.views.MethodView` methods (or in its ``decorators`` list)::
-
-        @app.post("/tasks")
-        @validate_data(TaskForm)
-        def create_task(form: TaskForm):
-            task = Task(**form.valid_data)
-
-    :param form_class: a :class:`~flask_toolkit.MetaForm` subclass.
-    """
-
-    def decorator(view: F) -> F:
-        is_async = inspect.iscoroutinefunction(view)
-        direct = validate_is_ours(form_class)
-
-        @functools.wraps(view)
-        def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            try:
-                form = form_class.from_request()
-            except BadBody as e:
-                return error_response(e.code or 400, e.msg)
-            if not (validate_form(form) if direct else form.validate()):
-                return error_response(
-                    _setting("TOOLKIT_VALIDATION_STATUS"), form.errors
-                )
-            kwargs["form"] = form
-            if is_async:
-                return current_app.ensure_sync(view)(*args, **kwargs)
-            return view(*args, **kwargs)
-
-        wrapper._toolkit_form = form_class  # type: ignore[attr-defined]
-        return t.cast(F, wrapper)
-
-    return decorator

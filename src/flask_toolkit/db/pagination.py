@@ -19,8 +19,8 @@ from flask import current_app
 from flask import has_request_context
 from flask import request
 
-from . import config
-from .errors import APIError
+from .. import config
+from ..errors import APIError
 from .serialize import to_dict
 
 config.register_defaults({"TOOLKIT_PER_PAGE": 20, "TOOLKIT_MAX_PER_PAGE": 100})

@@ -18,8 +18,8 @@ How scopes behave:
 * ``commit=False`` means "this block's writes are not kept": the outermost scope rolls
   back instead of committing, an inner one rolls back its savepoint. Use it for reads.
 * When the block raised, the rollback is attempted; if the rollback fails too, that
-  failure is logged (logger ``flask_toolkit.session``) and the block's exception is the
-  one raised.
+  failure is logged (logger ``flask_toolkit.session``) and the block's exception is
+  the one raised.
 * Sessions come from a factory with ``expire_on_commit=False``, so the column values of
   objects loaded or written in a scope can be read after it ends.
 """

@@ -13,9 +13,10 @@ How JSON input reaches the fields:
   empty list; :class:`~wtforms.validators.Optional` skips the other validators of a
   missing or null field (and of an empty query-string value). A field that was not
   sent and is not required is not validated at all (see
-  :mod:`flask_toolkit.checking`).
+  :mod:`flask_toolkit.forms.checking`).
 - Body values must have the field's JSON type; query-string values are strings and
-  are coerced (see :mod:`flask_toolkit.jsonfields`). A key in both the body and the
+  are coerced (see :mod:`flask_toolkit.forms.jsonfields`). A key in both the body and
+  the
   query string is taken from the body.
 - Keys are matched against field *names* (the ``name=`` option, with the form's
   prefix at the top level). A key no field has is an error in the same error body;
@@ -27,7 +28,7 @@ How JSON input reaches the fields:
 :attr:`MetaForm.data` and :attr:`MetaForm.valid_data` by the form's attribute names.
 
 Forms filled from JSON without ``meta=`` overrides or CSRF are built from a per-class
-template instead of binding every field again (:mod:`flask_toolkit.templates`).
+template instead of binding every field again (:mod:`flask_toolkit.forms.templates`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from wtforms.fields import FormField
 from wtforms.meta import DefaultMeta
 
 from . import templates
+from .body import read_body
+from .body import read_json_request
+from .body import request_locale
 from .checking import form_errors
 from .checking import validate_form
 from .loading import load
@@ -50,9 +54,6 @@ from .messages import resolve_locale
 from .messages import translations_for
 from .required import MISSING
 from .required import NULL
-from .validation import read_body
-from .validation import read_json_request
-from .validation import request_locale
 
 if t.TYPE_CHECKING:
     from werkzeug.datastructures import MultiDict
@@ -75,7 +76,7 @@ class MetaForm(Form):  # type: ignore[misc]
     :param query: the query-string arguments (a ``MultiDict``).
     :param prefix: WTForms' prefix; body and query keys must carry it.
     :param meta: WTForms meta overrides.
-    :raises flask_toolkit.validation.BadBody: when read from a request whose body is
+    :raises flask_toolkit.forms.body.BadBody: when read from a request whose body is
         not a JSON object.
     """
 
@@ -140,7 +141,7 @@ class MetaForm(Form):  # type: ignore[misc]
         :func:`~flask_toolkit.validate_data` uses it. A subclass with its own
         ``__init__`` or with CSRF protection is built with ``cls()``.
 
-        :raises flask_toolkit.validation.BadBody: when the body is not a JSON object.
+        :raises flask_toolkit.forms.body.BadBody: when the body is not a JSON object.
         """
         wtforms_meta = cls._wtforms_meta
         if (

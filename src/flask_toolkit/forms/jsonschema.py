@@ -89,7 +89,7 @@ def query_parameters(form_class: type) -> list[dict[str, t.Any]]:
 
 
 def _instance(form_class: type) -> t.Any:
-    from .forms import MetaForm
+    from .form import MetaForm
 
     if issubclass(form_class, MetaForm):
         return form_class(json={})

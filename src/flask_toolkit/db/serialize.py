@@ -43,7 +43,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask import has_app_context
 
-from . import config
+from .. import config
+from .plans import Converter
+from .plans import DataclassPlan
+from .plans import LEAF
+from .plans import ModelPlan
+from .plans import Node
+from .plans import parse
 
 #: The notes' date format, the default of ``TOOLKIT_DATETIME_FORMAT``.
 DEFAULT_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -51,97 +57,13 @@ DEFAULT_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 config.register_defaults({"TOOLKIT_DATETIME_FORMAT": DEFAULT_DATETIME_FORMAT})
 
 Unloaded = t.Literal["omit", "null", "raise"]
-_Converter = t.Callable[[t.Any], t.Any]
 
 
 class NotLoadedError(LookupError):
     """An attribute ``to_dict`` was asked for is not loaded, and it never loads one."""
 
 
-class _Node:
-    """One level of the ``include=`` / ``exclude=`` tree."""
-
-    __slots__ = ("children", "wildcard", "exclude", "_columns")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
-        self.wildcard = False
-        self.exclude: frozenset[str] = frozenset()
-        #: Per model class: its column plan minus ``exclude``.
-        self._columns: dict[type[t.Any], tuple[tuple[str, _Converter | None], ...]] = {}
-
-    def columns(self, plan: _ModelPlan) -> tuple[tuple[str, _Converter | None], ...]:
-        if not self.exclude:
-            return plan.columns
-        columns = self._columns.get(plan.cls)
-        if columns is None:
-            columns = tuple(c for c in plan.columns if c[0] not in self.exclude)
-            self._columns[plan.cls] = columns
-        return columns
-
-
-#: The node of "columns only": no include, no exclude.
-_LEAF = _Node()
-
-
-def _parse(
-    include: t.Iterable[str], exclude: t.Iterable[str], max_depth: int
-) -> tuple[_Node, dict[int, bool]]:
-    """Build the tree; the dict records which nodes were asked for (not just passed)."""
-    root = _Node()
-    wanted: dict[int, bool] = {}
-    for path in [include] if isinstance(include, str) else include:
-        parts = path.split(".")
-        if len(parts) > max_depth and parts[-1] != "*":
-            raise ValueError(
-                f"include={path!r} is {len(parts)} relationships deep, more than"
-                f" max_depth={max_depth}; pass a larger max_depth to allow it."
-            )
-        node = root
-        for part in parts:
-            if part == "*":
-                node.wildcard = True
-                break
-            node = node.children.setdefault(part, _Node())
-            wanted[id(node)] = True
-    for path in [exclude] if isinstance(exclude, str) else exclude:
-        *parents, name = path.split(".")
-        node = root
-        for part in parents:
-            node = node.children.setdefault(part, _Node())
-        node.exclude = node.exclude | {name}
-    return root, wanted
-
-
-class _ModelPlan:
-    """What to read from one mapped class, and how to convert each column."""
-
-    __slots__ = ("cls", "columns", "relationships", "mapper")
-
-    def __init__(
-        self, cls: type[t.Any], mapper: sa.orm.Mapper[t.Any], fmt: str
-    ) -> None:
-        self.cls = cls
-        self.mapper = mapper
-        self.columns = tuple(
-            (prop.key, _converter_for_column(prop.columns[0], fmt))
-            for prop in mapper.column_attrs
-        )
-        #: key -> whether it is a collection
-        self.relationships = {
-            rel.key: bool(rel.uselist) for rel in mapper.relationships
-        }
-
-
-class _DataclassPlan:
-    __slots__ = ("cls", "fields")
-
-    def __init__(self, cls: type[t.Any]) -> None:
-        self.cls = cls
-        self.fields = tuple(f.name for f in dataclasses.fields(cls))
-
-
-_Plan = _ModelPlan | _DataclassPlan | None
+_Plan = ModelPlan | DataclassPlan | None
 _plans: weakref.WeakKeyDictionary[type[t.Any], dict[str, _Plan]] = (
     weakref.WeakKeyDictionary()
 )
@@ -158,9 +80,9 @@ def _plan_for(cls: type[t.Any], fmt: str) -> _Plan:
     mapper = sa.inspect(cls, raiseerr=False)
     plan: _Plan
     if isinstance(mapper, sa.orm.Mapper):
-        plan = _ModelPlan(cls, mapper, fmt)
+        plan = ModelPlan(cls, mapper, lambda column: _converter_for_column(column, fmt))
     elif dataclasses.is_dataclass(cls):
-        plan = _DataclassPlan(cls)
+        plan = DataclassPlan(cls)
     else:
         plan = None
     by_format[fmt] = plan
@@ -181,7 +103,7 @@ def _format_datetime(fmt: str) -> t.Callable[[dt.datetime], str]:
     return lambda value: value.strftime(fmt)
 
 
-def _converter_for_column(column: t.Any, fmt: str) -> _Converter | None:
+def _converter_for_column(column: t.Any, fmt: str) -> Converter | None:
     """A converter for a column's values; ``None`` when they are JSON types already."""
     try:
         python_type = column.type.python_type
@@ -223,7 +145,7 @@ def _convert(value: t.Any, fmt: str) -> t.Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_convert(v, fmt) for v in value]
     if _plan_for(type(value), fmt) is not None:
-        return _Serializer(fmt, 3, "omit", {}).any(value, _LEAF, 0)
+        return _Serializer(fmt, 3, "omit", {}).any(value, LEAF, 0)
     return value
 
 
@@ -241,11 +163,11 @@ class _Serializer:
         self.wanted = wanted
         self.path: set[int] = set()
 
-    def any(self, value: t.Any, node: _Node, depth: int) -> t.Any:
+    def any(self, value: t.Any, node: Node, depth: int) -> t.Any:
         plan = _plan_for(type(value), self.fmt)
-        if isinstance(plan, _ModelPlan):
+        if isinstance(plan, ModelPlan):
             return self.model(value, plan, node, depth)
-        if isinstance(plan, _DataclassPlan):
+        if isinstance(plan, DataclassPlan):
             return self.dataclass(value, plan, node, depth)
         if isinstance(value, sa.Row):
             return _convert(value._asdict(), self.fmt)
@@ -255,7 +177,7 @@ class _Serializer:
             return self.many(value, node, depth)
         return _convert(value, self.fmt)
 
-    def many(self, values: t.Iterable[t.Any], node: _Node, depth: int) -> list[t.Any]:
+    def many(self, values: t.Iterable[t.Any], node: Node, depth: int) -> list[t.Any]:
         out: list[t.Any] = []
         append = out.append
         last_cls: type[t.Any] | None = None
@@ -264,13 +186,13 @@ class _Serializer:
             cls = type(value)
             if cls is not last_cls:
                 last_cls, plan = cls, _plan_for(cls, self.fmt)
-            if isinstance(plan, _ModelPlan):
+            if isinstance(plan, ModelPlan):
                 append(self.model(value, plan, node, depth))
             else:
                 append(self.any(value, node, depth))
         return out
 
-    def model(self, obj: t.Any, plan: _ModelPlan, node: _Node, depth: int) -> t.Any:
+    def model(self, obj: t.Any, plan: ModelPlan, node: Node, depth: int) -> t.Any:
         state = obj.__dict__
         out: dict[str, t.Any] = {}
         for key, convert in node.columns(plan):
@@ -285,7 +207,7 @@ class _Serializer:
         return out
 
     def _unloaded_column(
-        self, plan: _ModelPlan, key: str, state: dict[str, t.Any], out: dict[str, t.Any]
+        self, plan: ModelPlan, key: str, state: dict[str, t.Any], out: dict[str, t.Any]
     ) -> None:
         if not any(column in state for column, _ in plan.columns):
             # Every column expired (a commit with expire_on_commit=True, or
@@ -308,8 +230,8 @@ class _Serializer:
     def _relationships(
         self,
         obj: t.Any,
-        plan: _ModelPlan,
-        node: _Node,
+        plan: ModelPlan,
+        node: Node,
         depth: int,
         out: dict[str, t.Any],
     ) -> None:
@@ -342,7 +264,7 @@ class _Serializer:
                         )
                     continue
                 if child is None or (node.wildcard and not child.wildcard):
-                    merged = _Node()
+                    merged = Node()
                     merged.wildcard = node.wildcard
                     if child is not None:
                         merged.children = child.children
@@ -360,7 +282,7 @@ class _Serializer:
         finally:
             self.path.discard(id(obj))
 
-    def _related(self, obj: t.Any, node: _Node, depth: int) -> t.Any:
+    def _related(self, obj: t.Any, node: Node, depth: int) -> t.Any:
         if id(obj) in self.path:
             identity = sa.inspect(obj).identity
             if identity is None:
@@ -369,7 +291,7 @@ class _Serializer:
         return self.any(obj, node, depth)
 
     def dataclass(
-        self, obj: t.Any, plan: _DataclassPlan, node: _Node, depth: int
+        self, obj: t.Any, plan: DataclassPlan, node: Node, depth: int
     ) -> t.Any:
         if id(obj) in self.path:
             return None
@@ -384,7 +306,7 @@ class _Serializer:
                     out[name] = value
                 else:
                     out[name] = self.any(
-                        value, node.children.get(name, _LEAF), depth + 1
+                        value, node.children.get(name, LEAF), depth + 1
                     )
             return out
         finally:
@@ -435,8 +357,8 @@ def to_dict(
                 "TOOLKIT_DATETIME_FORMAT", DEFAULT_DATETIME_FORMAT
             )
     if not include and not exclude:
-        root, wanted = _LEAF, t.cast(dict[int, bool], {})
+        root, wanted = LEAF, t.cast(dict[int, bool], {})
     else:
-        root, wanted = _parse(include, exclude, max_depth)
+        root, wanted = parse(include, exclude, max_depth)
     serializer = _Serializer(datetime_format, max_depth, unloaded, wanted)
     return serializer.any(obj, root, 0)

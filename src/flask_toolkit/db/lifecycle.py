@@ -23,10 +23,10 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from .cli import toolkit_cli
+from ..cli import toolkit_cli
 
 if t.TYPE_CHECKING:
-    from .orm import Database
+    from .database import Database
 
 
 def create_database(url: sa.URL) -> bool:
@@ -136,9 +136,9 @@ def _create_mysql(url: sa.URL, name: str) -> bool:
 
 
 def _db() -> Database:
-    from .extension import get_state
+    from ..state import get_state
 
-    return get_state(current_app).toolkit.db
+    return t.cast("Database", get_state(current_app).toolkit.db)
 
 
 def _safe_url() -> str:

@@ -3,7 +3,7 @@
 A view describes itself with :func:`operation`; :func:`build_document` walks the URL
 map, keeps the routes of the given endpoints and writes one OpenAPI operation per
 route and method. Request bodies and query parameters come from the forms' JSON Schema
-(:func:`flask_toolkit.jsonschema.form_schema`), so the document cannot drift from
+(:func:`flask_toolkit.forms.jsonschema.form_schema`), so the document cannot drift from
 what the views validate.
 
 .. code-block:: python
@@ -22,7 +22,7 @@ import typing as t
 
 from flask import Flask
 
-from . import jsonschema
+from ..forms import jsonschema
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -108,7 +108,8 @@ _HOOKS: dict[type, dict[str, dict[str, t.Any]]] = {}
 def form_schema(form_class: type[t.Any]) -> dict[str, t.Any]:
     """The JSON Schema of a form's JSON body.
 
-    That is :func:`flask_toolkit.jsonschema.form_schema`, except that a field with a
+    That is :func:`flask_toolkit.forms.jsonschema.form_schema`, except that a field with
+    a
     ``json_schema()`` method describes itself.
 
     :param form_class: a :class:`~flask_toolkit.MetaForm` subclass.

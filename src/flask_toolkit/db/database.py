@@ -27,8 +27,8 @@ from flask import Flask
 from flask import g
 from werkzeug.local import LocalProxy
 
-from . import config
-from . import db_errors
+from .. import config
+from . import errors as db_errors
 from . import lifecycle
 from . import pagination
 from .session import SessionScope
@@ -126,7 +126,7 @@ class Database:
         Nothing is written to the database here: creating databases and tables is an
         explicit step (see :meth:`create_database`, :meth:`create_all` and the CLI).
         """
-        from .extension import get_state
+        from ..state import get_state
 
         _warn_unsupported_keys(app)
         options = self._engine_options_for(app)
@@ -160,7 +160,7 @@ class Database:
         return options
 
     def _state(self, app: Flask | None = None) -> _DBState:
-        from .extension import get_state
+        from ..state import get_state
 
         return t.cast(_DBState, get_state(app).components["db"])
 
@@ -202,7 +202,7 @@ class Database:
 
         The outermost scope uses a session of its own; a scope inside another one joins
         it with a ``SAVEPOINT``; ``commit=False`` keeps nothing the block wrote. See
-        :mod:`flask_toolkit.session` for the exact rules.
+        :mod:`flask_toolkit.db.session` for the exact rules.
 
         :param commit: commit when the block succeeds (``False``: roll back).
         """
@@ -256,7 +256,7 @@ class Database:
         """Create the database of ``SQLALCHEMY_DATABASE_URI`` if it is missing.
 
         Returns whether it was created; see
-        :func:`flask_toolkit.lifecycle.create_database`.
+        :func:`flask_toolkit.db.lifecycle.create_database`.
 
         :param app: the app, when called outside its app context.
         """

@@ -10,7 +10,7 @@ A field records what the client sent in ``field._toolkit_state`` (``MISSING``,
 What does not change between requests about a field — its kind, converter,
 whether it is required, inline ``filter_<name>``/``validate_<name>`` methods — is
 worked out once into a :class:`FieldInfo` kept in the field's ``__dict__``, so
-fields copied from a template (:mod:`flask_toolkit.templates`) carry it for free.
+fields copied from a template (:mod:`flask_toolkit.forms.templates`) carry it for free.
 """
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.typing import ResponseReturnValue
 
-from . import config
-from .errors import APIError
-from .errors import handle_http_exception
+from .. import config
+from ..errors import APIError
+from ..errors import handle_http_exception
 
 if t.TYPE_CHECKING:
     from flask import Flask

@@ -7,7 +7,7 @@ chooses. For a JSON API:
 - a field with a type error (``process_errors``) reports that error alone: its
   validators never see a value of the wrong type;
 - a field that was not sent and is not required is not checked at all;
-- required validators are the JSON-aware ones of :mod:`flask_toolkit.required`;
+- required validators are the JSON-aware ones of :mod:`flask_toolkit.forms.required`;
 - errors are keyed by the names the client sent, nested like the input: an object
   for a :class:`~wtforms.fields.FormField`, a list with one entry per item for a
   :class:`~wtforms.fields.FieldList`, and unknown keys next to the field errors.
@@ -37,7 +37,7 @@ from .required import SENT
 def validate_form(
     form: t.Any, extra: t.Mapping[str, t.Sequence[t.Any]] | None = None
 ) -> bool:
-    """Validate a form filled by :func:`~flask_toolkit.loading.load`.
+    """Validate a form filled by :func:`~flask_toolkit.forms.loading.load`.
 
     :param form: the form.
     :param extra: attribute name -> extra validators, as in WTForms.

@@ -1,0 +1,100 @@
+"""What ``to_dict`` works from: the include/exclude tree and the per-class plans.
+
+Both are built once and reused: the tree once per call, a class's plan once per class
+and date format (see :mod:`.serialize`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+import sqlalchemy as sa
+
+#: Turns one stored value into a JSON type.
+Converter = t.Callable[[t.Any], t.Any]
+
+
+class Node:
+    """One level of the ``include=`` / ``exclude=`` tree."""
+
+    __slots__ = ("children", "wildcard", "exclude", "_columns")
+
+    def __init__(self) -> None:
+        self.children: dict[str, Node] = {}
+        self.wildcard = False
+        self.exclude: frozenset[str] = frozenset()
+        #: Per model class: its column plan minus ``exclude``.
+        self._columns: dict[type[t.Any], tuple[tuple[str, Converter | None], ...]] = {}
+
+    def columns(self, plan: ModelPlan) -> tuple[tuple[str, Converter | None], ...]:
+        if not self.exclude:
+            return plan.columns
+        columns = self._columns.get(plan.cls)
+        if columns is None:
+            columns = tuple(c for c in plan.columns if c[0] not in self.exclude)
+            self._columns[plan.cls] = columns
+        return columns
+
+
+#: The node of "columns only": no include, no exclude.
+LEAF = Node()
+
+
+def parse(
+    include: t.Iterable[str], exclude: t.Iterable[str], max_depth: int
+) -> tuple[Node, dict[int, bool]]:
+    """Build the tree; the dict records which nodes were asked for (not just passed)."""
+    root = Node()
+    wanted: dict[int, bool] = {}
+    for path in [include] if isinstance(include, str) else include:
+        parts = path.split(".")
+        if len(parts) > max_depth and parts[-1] != "*":
+            raise ValueError(
+                f"include={path!r} is {len(parts)} relationships deep, more than"
+                f" max_depth={max_depth}; pass a larger max_depth to allow it."
+            )
+        node = root
+        for part in parts:
+            if part == "*":
+                node.wildcard = True
+                break
+            node = node.children.setdefault(part, Node())
+            wanted[id(node)] = True
+    for path in [exclude] if isinstance(exclude, str) else exclude:
+        *parents, name = path.split(".")
+        node = root
+        for part in parents:
+            node = node.children.setdefault(part, Node())
+        node.exclude = node.exclude | {name}
+    return root, wanted
+
+
+class ModelPlan:
+    """What to read from one mapped class, and how to convert each column."""
+
+    __slots__ = ("cls", "columns", "relationships", "mapper")
+
+    def __init__(
+        self,
+        cls: type[t.Any],
+        mapper: sa.orm.Mapper[t.Any],
+        converter_for: t.Callable[[t.Any], Converter | None],
+    ) -> None:
+        self.cls = cls
+        self.mapper = mapper
+        self.columns = tuple(
+            (prop.key, converter_for(prop.columns[0])) for prop in mapper.column_attrs
+        )
+        #: key -> whether it is a collection
+        self.relationships = {
+            rel.key: bool(rel.uselist) for rel in mapper.relationships
+        }
+
+
+class DataclassPlan:
+    __slots__ = ("cls", "fields")
+
+    def __init__(self, cls: type[t.Any]) -> None:
+        self.cls = cls
+        self.fields = tuple(f.name for f in dataclasses.fields(cls))

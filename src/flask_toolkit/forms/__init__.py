@@ -1,0 +1,18 @@
+"""Request validation: :class:`MetaForm` and the :func:`validate_data` decorator.
+
+The modules, from the top down: :mod:`.decorator` (the view decorator), :mod:`.form`
+(``MetaForm``), :mod:`.body` (reading the JSON body), :mod:`.loading`,
+:mod:`.checking`, :mod:`.templates` (filling and checking fields), :mod:`.jsonfields`,
+:mod:`.required`, :mod:`.messages` (values, "required" rules and translated messages),
+and :mod:`.jsonschema` (forms describing themselves).
+"""
+
+from __future__ import annotations
+
+from .body import BadBody
+from .decorator import validate_data
+from .form import MetaForm
+from .jsonschema import form_schema
+from .jsonschema import query_parameters
+
+__all__ = ["BadBody", "MetaForm", "form_schema", "query_parameters", "validate_data"]

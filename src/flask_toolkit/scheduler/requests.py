@@ -1,0 +1,78 @@
+"""What every scheduler API view needs: the manager, the body, the common answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+from flask import current_app
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from ..errors import APIError
+from ..forms.body import read_json_request
+from ..state import get_state
+
+if t.TYPE_CHECKING:
+    from .manager import SchedulerManager
+
+_JSON_TYPES = ("application/json",)
+
+
+def scheduler_manager() -> SchedulerManager:
+    return t.cast("SchedulerManager", get_state().toolkit.scheduler)
+
+
+def require_json() -> None:
+    """Refuse a write whose ``Content-Type`` is not JSON: no cross-site form posts.
+
+    A request without a body and without a ``Content-Type`` is accepted, as
+    Flask-APScheduler clients send ``POST /jobs/<id>/pause``; browsers cannot send
+    such a request with the caller's cookie unless it also passes the session's
+    CSRF check.
+    """
+    if not request.content_type and not request.content_length:
+        return
+    mimetype = request.mimetype
+    if mimetype not in _JSON_TYPES and not mimetype.endswith("+json"):
+        raise APIError(
+            415,
+            "Send scheduler API changes as JSON, with 'Content-Type: application/json'"
+            " (or no body at all where none is needed).",
+        )
+
+
+def body() -> dict[str, t.Any]:
+    require_json()
+    body, _ = read_json_request()
+    return body
+
+
+def not_found(job_id: str) -> APIError:
+    return APIError(
+        404,
+        f"There is no job {job_id!r}. GET {prefix()}/jobs lists the existing jobs.",
+    )
+
+
+def prefix() -> str:
+    return (current_app.config["SCHEDULER_API_PREFIX"] or "").rstrip("/")
+
+
+def job_json(job: t.Any) -> ResponseReturnValue:
+    return current_app.json.response(scheduler_manager().job_to_dict(job))
+
+
+def find_job(job_id: str) -> t.Any:
+    job = scheduler_manager().get_job(job_id)
+    if job is None:
+        raise not_found(job_id)
+    return job
+
+
+def iso(value: t.Any) -> t.Any:
+    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
