@@ -70,7 +70,7 @@ def test_columns_become_json_types(db_app: Flask) -> None:
         "ref": str(REF),
         "due": "2024-06-01",
         "remind_at": "08:30:00",
-        "created_at": "2024-05-06 07:08:09",
+        "created_at": "2024-05-06T07:08:09+00:00",
     }
 
 
@@ -219,7 +219,7 @@ def test_plain_dataclasses_and_lists() -> None:
         {
             "name": "tri",
             "points": [{"x": 1, "label": None}, {"x": 2, "label": "b"}],
-            "when": "2024-01-02 03:04:05",
+            "when": "2024-01-02T03:04:05+00:00",
             "colour": 1,
             "price": "1.10",
             "data": "AAE=",
@@ -266,3 +266,66 @@ class _no_queries:
     def __exit__(self, *exc: object) -> None:
         sa.event.remove(db.engine, "before_cursor_execute", self.counter)
         assert self.counter.statements == []
+
+
+def test_new_row_has_the_same_keys_as_a_loaded_one_without_a_query(
+    db_app: Flask,
+) -> None:
+    statements: list[str] = []
+    engine = db.get_engine(db_app)
+
+    def count(*args: t.Any) -> None:
+        statements.append(args[2])
+
+    task = Task(title="New")  # due, remind_at left at their None default
+    db.session.add(task)
+    db.session.commit()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        fresh = to_dict(task)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+    db.session.expunge_all()
+    loaded = to_dict(db.session.get(Task, task.id))
+    assert fresh == loaded
+    assert fresh["due"] is None and fresh["project_id"] is None
+
+
+def test_expired_and_deferred_columns_are_still_never_loaded(db_app: Flask) -> None:
+    task = load_tasks()[0]
+    db.session.expire(task, ["due"])
+    assert "due" not in to_dict(task)
+    with pytest.raises(NotLoadedError, match="Task.due is not loaded"):
+        to_dict(task, unloaded="raise")
+    select = sa.select(Task).options(sa.orm.load_only(Task.title))
+    db.session.expunge_all()
+    assert set(to_dict(db.session.scalars(select).first())) == {"id", "title"}
+
+
+@pytest.mark.parametrize(
+    "fmt, utc_text, east_text",
+    [
+        ("rfc3339", "2026-12-03T14:00:00+00:00", "2026-12-03T22:00:00+08:00"),
+        ("iso", "2026-12-03T14:00:00+00:00", "2026-12-03T22:00:00+08:00"),
+        ("%Y-%m-%d %H:%M:%S", "2026-12-03 14:00:00", "2026-12-03 22:00:00"),
+    ],
+)
+def test_aware_datetimes_keep_their_offset(
+    app: Flask, fmt: str, utc_text: str, east_text: str
+) -> None:
+    utc = dt.datetime(2026, 12, 3, 14, tzinfo=dt.timezone.utc)
+    east = utc.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    app.config["TOOLKIT_DATETIME_FORMAT"] = fmt
+    assert to_dict({"utc": utc, "east": east}) == {"utc": utc_text, "east": east_text}
+    if fmt != "%Y-%m-%d %H:%M:%S":
+        # Both round-trip to the same instant.
+        assert dt.datetime.fromisoformat(east_text) == utc
+
+
+def test_default_format_is_rfc3339_and_naive_is_utc(app: Flask) -> None:
+    assert app.config["TOOLKIT_DATETIME_FORMAT"] == "rfc3339"
+    naive = dt.datetime(2026, 12, 3, 14, 0, 0, 5000)
+    text = to_dict([naive])[0]
+    assert text == "2026-12-03T14:00:00.005000+00:00"
+    assert dt.datetime.fromisoformat(text) == naive.replace(tzinfo=dt.timezone.utc)

@@ -9,6 +9,7 @@ from .auth import login_user
 from .auth import logout_user
 from .auth import public
 from .auth import require_permission
+from .db import responds
 from .db import to_dict
 from .errors import api_blueprint
 from .errors import APIError
@@ -28,6 +29,7 @@ __all__ = [
     "MetaForm",
     "Toolkit",
     "api_blueprint",
+    "responds",
     "to_dict",
     "validate_data",
 ]

@@ -73,7 +73,7 @@ def parse(
 class ModelPlan:
     """What to read from one mapped class, and how to convert each column."""
 
-    __slots__ = ("cls", "columns", "relationships", "mapper")
+    __slots__ = ("cls", "columns", "relationships", "mapper", "defaults")
 
     def __init__(
         self,
@@ -86,10 +86,56 @@ class ModelPlan:
         self.columns = tuple(
             (prop.key, converter_for(prop.columns[0])) for prop in mapper.column_attrs
         )
+        #: key -> the value an unloaded column is known to hold when the object was
+        #: inserted without it and not expired since (see :func:`known_default`).
+        self.defaults = {
+            prop.key: _default_of(prop)
+            for prop in mapper.column_attrs
+            if not prop.deferred and len(prop.columns) == 1
+        }
         #: key -> whether it is a collection
         self.relationships = {
             rel.key: bool(rel.uselist) for rel in mapper.relationships
         }
+
+
+#: Marks a column whose value cannot be known without asking the database.
+UNKNOWN: t.Any = object()
+
+
+def _default_of(prop: t.Any) -> tuple[t.Any, t.Any]:
+    """What an INSERT that left the column out wrote: (when persistent, when pending).
+
+    A column the database fills (``server_default``, a trigger declared as
+    :class:`~sqlalchemy.schema.FetchedValue`) is unknown; so is a pending object's
+    column with a callable default, not run until the flush. A column with a Python
+    default is always loaded after the INSERT, so it is not asked about then.
+    """
+    column = prop.columns[0]
+    if not isinstance(column, sa.Column) or column.server_default is not None:
+        return UNKNOWN, UNKNOWN
+    default = column.default
+    if default is None:
+        return None, None
+    if default.is_scalar:
+        return UNKNOWN, t.cast(t.Any, default).arg
+    return UNKNOWN, UNKNOWN
+
+
+def known_default(plan: ModelPlan, obj: t.Any, key: str) -> t.Any:
+    """The value of a column missing from ``obj.__dict__``, or :data:`UNKNOWN`.
+
+    Known: a column of a new object that the INSERT left to a ``NULL`` (or a
+    pending object's scalar default). Unknown: an expired column, a deferred one
+    (``deferred=True``, ``defer()``, ``load_only()``) — the database has its value.
+    """
+    defaults = plan.defaults.get(key)
+    if defaults is None:
+        return UNKNOWN
+    state = sa.inspect(obj)
+    if key in state.expired_attributes or key in state.callables:
+        return UNKNOWN
+    return defaults[0] if state.key is not None else defaults[1]
 
 
 class DataclassPlan:

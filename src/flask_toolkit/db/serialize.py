@@ -5,8 +5,11 @@ value, follows every relationship (loading each one with a query, and never stop
 a cycle), and leaves dates, decimals and enums for the JSON encoder to choke on.
 :func:`to_dict` reads what is already loaded and nothing else:
 
-* Columns come from the SQLAlchemy mapper. A column that is not loaded (deferred, or
-  expired) is left out — it is never fetched. Whether an attribute is loaded is read
+* Columns come from the SQLAlchemy mapper, the same keys for an object whatever
+  loaded it. A column an INSERT left out (a ``None`` default) is not loaded after the
+  flush, but its value is known from the mapper — ``NULL`` — and written without a
+  query. A column that is really not loaded (deferred, or expired) is left out — it
+  is never fetched. Whether an attribute is loaded is read
   from the instance's ``__dict__``, the same thing ``sqlalchemy.inspect(obj).unloaded``
   reports, without building a set per row.
 * Relationships appear only when named in ``include=``; dotted names go deeper
@@ -20,9 +23,12 @@ a cycle), and leaves dates, decimals and enums for the JSON encoder to choke on.
   included (``max_depth`` only bounds relationships); a dataclass met again on its own
   path is written as ``null``.
 * Values become JSON types: datetimes with ``TOOLKIT_DATETIME_FORMAT`` (default
-  ``"%Y-%m-%d %H:%M:%S"``, the notes' format; ``"iso"`` for ISO 8601), dates and times
-  in ISO 8601, :class:`~decimal.Decimal` and :class:`~uuid.UUID` as strings, enums as
-  their value, bytes as base64, timedeltas as seconds.
+  ``"rfc3339"``: an aware datetime keeps its offset, a naive one is taken as UTC;
+  ``"iso"`` for :meth:`~datetime.datetime.isoformat` as it is; or a ``strftime``
+  format such as the notes' ``"%Y-%m-%d %H:%M:%S"``; see
+  :mod:`flask_toolkit.timefmt`), dates and times in ISO 8601,
+  :class:`~decimal.Decimal` and :class:`~uuid.UUID` as strings, enums as their
+  value, bytes as base64, timedeltas as seconds.
 
 The per-class work — which columns, which converter for each — is done once per model
 class and date format and cached, so a list of rows costs one dict per row.
@@ -44,15 +50,18 @@ from flask import current_app
 from flask import has_app_context
 
 from .. import config
+from .. import timefmt
 from .plans import Converter
 from .plans import DataclassPlan
+from .plans import known_default
 from .plans import LEAF
 from .plans import ModelPlan
 from .plans import Node
 from .plans import parse
+from .plans import UNKNOWN
 
-#: The notes' date format, the default of ``TOOLKIT_DATETIME_FORMAT``.
-DEFAULT_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: The default ``TOOLKIT_DATETIME_FORMAT``: RFC 3339 (:mod:`flask_toolkit.timefmt`).
+DEFAULT_DATETIME_FORMAT = timefmt.RFC3339
 
 config.register_defaults({"TOOLKIT_DATETIME_FORMAT": DEFAULT_DATETIME_FORMAT})
 
@@ -90,17 +99,7 @@ def _plan_for(cls: type[t.Any], fmt: str) -> _Plan:
 
 
 def _format_datetime(fmt: str) -> t.Callable[[dt.datetime], str]:
-    if fmt == "iso":
-        return dt.datetime.isoformat
-    if fmt == DEFAULT_DATETIME_FORMAT:
-        # Same text as strftime for naive datetimes, about three times faster.
-        def default_format(value: dt.datetime) -> str:
-            if value.tzinfo is None and value.year >= 1000:
-                return value.isoformat(" ", "seconds")
-            return value.strftime(fmt)
-
-        return default_format
-    return lambda value: value.strftime(fmt)
+    return timefmt.datetime_formatter(fmt)
 
 
 def _converter_for_column(column: t.Any, fmt: str) -> Converter | None:
@@ -199,8 +198,10 @@ class _Serializer:
             try:
                 value = state[key]
             except KeyError:
-                self._unloaded_column(plan, key, state, out)
-                continue
+                value = known_default(plan, obj, key)
+                if value is UNKNOWN:
+                    self._unloaded_column(plan, key, state, out)
+                    continue
             out[key] = value if convert is None or value is None else convert(value)
         if node.children or node.wildcard:
             self._relationships(obj, plan, node, depth, out)
@@ -340,9 +341,9 @@ def to_dict(
     :param exclude: attributes to leave out, dotted for related objects
         (``"password_hash"``, ``"project.budget"``).
     :param max_depth: how many relationship levels deep the output may go.
-    :param datetime_format: a :meth:`~datetime.datetime.strftime` format, or ``"iso"``;
-        default ``TOOLKIT_DATETIME_FORMAT`` of the current app, or
-        ``"%Y-%m-%d %H:%M:%S"`` outside an app.
+    :param datetime_format: ``"rfc3339"``, ``"iso"`` or a
+        :meth:`~datetime.datetime.strftime` format; default ``TOOLKIT_DATETIME_FORMAT``
+        of the current app, or ``"rfc3339"`` outside an app.
     :param unloaded: what to do with a column that is not loaded: ``"omit"`` it, write
         ``null``, or ``"raise"`` :class:`NotLoadedError`. Never loaded either way.
     :raises NotLoadedError: when a relationship named in ``include`` is not loaded.
