@@ -17,6 +17,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from tests._servers import REQUIRE_ENV
@@ -47,8 +48,8 @@ def browser_missing(detail: str) -> t.NoReturn:
 
 
 @pytest.fixture
-def base_url(tmp_path: Path) -> t.Iterator[str]:
-    """The demo, served over HTTP on a free port of 127.0.0.1."""
+def demo_app(tmp_path: Path) -> t.Iterator[Flask]:
+    """The demo app on SQLite in ``tmp_path``; its scheduler is shut down after."""
     from examples.taskboard import create_app
     from examples.taskboard.models import toolkit
 
@@ -59,7 +60,16 @@ def base_url(tmp_path: Path) -> t.Iterator[str]:
         },
         instance_path=str(tmp_path),
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    yield app
+    with app.app_context():
+        toolkit.scheduler.shutdown(wait=True)
+    toolkit.db.get_engine(app).dispose()
+
+
+@pytest.fixture
+def base_url(demo_app: Flask) -> t.Iterator[str]:
+    """The demo, served over HTTP on a free port of 127.0.0.1."""
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -68,9 +78,6 @@ def base_url(tmp_path: Path) -> t.Iterator[str]:
         server.shutdown()
         thread.join()
         server.server_close()
-        with app.app_context():
-            toolkit.scheduler.shutdown(wait=True)
-        toolkit.db.get_engine(app).dispose()
 
 
 @pytest.fixture
