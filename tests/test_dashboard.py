@@ -25,6 +25,11 @@ DASH = "/scheduler/dashboard"
 FUNC = "tests._scheduler_api:job1"
 
 
+@h.toolkit.scheduler.register
+def explode() -> None:
+    raise RuntimeError("the printer is on fire")
+
+
 def csrf_of(page: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, "the page has no action form"
@@ -232,6 +237,21 @@ def check_actions(app: Flask) -> None:
     assert 'data-action="run"' not in page
 
 
+def test_a_failed_run_shows_its_error_and_traceback(dash_app: Flask) -> None:
+    admin = h.caller(dash_app, "admin")
+    add(admin, "printer", func="tests.test_dashboard:explode")
+    page = text(admin.get(f"{DASH}/jobs/printer"))
+    admin.post(f"{DASH}/jobs/printer/run", data={"csrf_token": csrf_of(page)})
+    wait_for(lambda: "status-error" in text(admin.get(f"{DASH}/jobs/printer")))
+    page = text(admin.get(f"{DASH}/jobs/printer?hours=48"))
+    assert "the printer is on fire" in page
+    assert "in explode" in page  # the traceback, under the error
+    assert "0 succeeded" in page and "1 failed" in page
+    assert '<rect class="bar-error"' in page
+    assert "<strong>48 h</strong>" in page
+    assert "status-error" in text(admin.get(f"{DASH}/"))  # the last run, in the list
+
+
 def test_jobs_list_describes_each_job(dash_app: Flask) -> None:
     admin = h.caller(dash_app, "admin")
     add(admin, "cleanup", trigger="cron", hour=3, minute=0, day_of_week="mon-fri")
@@ -261,6 +281,10 @@ def test_paging_and_bad_filters(dash_app: Flask) -> None:
     assert response.status_code == 200
     page = text(response)
     assert page.count('class="field-error"') == 2
+    assert "job-job2" in page
+    # A parameter the list does not know is named in the message.
+    page = text(admin.get(f"{DASH}/?colour=red&per_page=1"))
+    assert "Some filters were not understood (colour: " in page
     assert "job-job2" in page
     assert admin.get(f"{DASH}/jobs/missing").status_code == 404
 

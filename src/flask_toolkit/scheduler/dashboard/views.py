@@ -48,9 +48,25 @@ _ACTIONS = {
 }
 
 
-def _query(form_class: type[t.Any]) -> tuple[t.Any, dict[str, list[str]]]:
-    """Validate the query string (empty inputs left out); the form and its errors."""
-    sent = MultiDict([(k, v) for k, v in request.args.items(multi=True) if v != ""])
+#: The query parameters of the jobs list that have a field of their own on the page.
+_FILTER_FIELDS = frozenset(
+    ("state", "jobstore", "next_run_from", "next_run_to", "sort", "page", "per_page")
+)
+
+
+def _query(
+    form_class: type[t.Any], only: t.Container[str] | None = None
+) -> tuple[t.Any, dict[str, list[str]]]:
+    """Validate the query string (empty inputs left out, and only the names in
+    ``only`` if given); the form and its errors.
+    """
+    sent = MultiDict(
+        [
+            (k, v)
+            for k, v in request.args.items(multi=True)
+            if v != "" and (only is None or k in only)
+        ]
+    )
     form = form_class(json={}, query=sent)
     return form, ({} if form.validate() else dict(form.errors))
 
@@ -131,6 +147,11 @@ def jobs() -> ResponseReturnValue:
         "toolkit_dashboard/jobs.html",
         rows=rows,
         errors=errors,
+        other_errors=[
+            f"{name}: {' '.join(map(str, messages))}"
+            for name, messages in errors.items()
+            if name not in _FILTER_FIELDS
+        ],
         args=request.args,
         states=JOB_STATES,
         sorts=SORT_KEYS,
@@ -159,7 +180,7 @@ def job(job_id: str) -> ResponseReturnValue:
     """One job: its settings, its runs, the runs-over-time chart and the actions."""
     manager = scheduler_manager()
     found = manager.get_job(job_id)
-    form, errors = _query(PageForm)
+    form, errors = _query(PageForm, only=("page", "per_page"))
     page = (form.page.data if not errors else None) or 1
     runs, total = manager.history.runs(job_id, page=page, per_page=RUNS_PER_PAGE)
     if found is None and total == 0:
