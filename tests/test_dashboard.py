@@ -117,6 +117,22 @@ def test_anonymous_browser_goes_to_the_login_view(tmp_path: Path) -> None:
         h.close(app)
 
 
+def test_html_pages_under_an_api_prefix(tmp_path: Path) -> None:
+    """Mounted under /api, where errors are JSON, the dashboard still answers pages."""
+    app = h.make_app(
+        tmp_path, SCHEDULER_DASHBOARD_ENABLED=True, SCHEDULER_API_PREFIX="/api/jobs"
+    )
+    try:
+        for user, status in ((None, 401), ("nobody", 403)):
+            response = h.caller(app, user).get("/api/jobs/dashboard/")
+            assert response.status_code == status
+            assert response.mimetype == "text/html"
+        assert h.caller(app, "reader").get("/api/jobs/dashboard/").status_code == 200
+        assert h.caller(app, None).get("/api/jobs/jobs").is_json  # the API: JSON
+    finally:
+        h.close(app)
+
+
 def test_read_permission_to_look_write_to_act(dash_app: Flask) -> None:
     admin, reader = h.caller(dash_app, "admin"), h.caller(dash_app, "reader")
     nobody = h.caller(dash_app, "nobody")

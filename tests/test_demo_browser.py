@@ -10,6 +10,8 @@ from __future__ import annotations
 import typing as t
 from pathlib import Path
 
+from flask import Flask
+
 from tests._browser import console_problems
 from tests._browser import log_in
 from tests._browser import WAIT
@@ -132,8 +134,10 @@ def test_newcomer_works_with_tasks(
 
 
 def test_viewer_gets_a_read_only_board(
-    base_url: str, browser: WebDriver, screenshot: Shot
+    demo_app: Flask, base_url: str, browser: WebDriver, screenshot: Shot
 ) -> None:
+    from examples.taskboard.models import db
+    from examples.taskboard.models import Task
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -146,6 +150,19 @@ def test_viewer_gets_a_read_only_board(
     )
     assert browser.find_element(By.ID, "no-tasks").text == "No tasks yet."
     assert browser.find_elements(By.CSS_SELECTOR, "#links a") == []
+
+    with demo_app.app_context():  # a colleague adds tasks
+        db.session.add_all([Task(title="Plan the sprint"), Task(title="Ship it")])
+        db.session.commit()
+    browser.refresh()
+    WebDriverWait(browser, WAIT).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tasks li.task")) == 2
+    )
+    item = browser.find_element(By.CSS_SELECTOR, "#tasks li.task")
+    assert "Plan the sprint" in item.text
+    assert not item.find_element(By.CSS_SELECTOR, "input").is_enabled()
+    assert item.find_elements(By.CSS_SELECTOR, "[data-action]") == []
+    assert not browser.find_element(By.ID, "no-tasks").is_displayed()
     screenshot("demo-viewer")
     # The dashboard refuses the viewer with a page that says why.
     browser.get(f"{base_url}/scheduler/dashboard/")
