@@ -268,6 +268,20 @@ def test_a_failed_run_shows_its_error_and_traceback(dash_app: Flask) -> None:
     assert "status-error" in text(admin.get(f"{DASH}/"))  # the last run, in the list
 
 
+def test_history_off_is_said(tmp_path: Path) -> None:
+    app = h.make_app(
+        tmp_path, SCHEDULER_DASHBOARD_ENABLED=True, SCHEDULER_HISTORY_ENABLED=False
+    )
+    try:
+        admin = h.caller(app, "admin")
+        add(admin, "report")
+        page = text(admin.get(f"{DASH}/jobs/report"))
+        assert "The run history is off" in page
+        assert "never run" in text(admin.get(f"{DASH}/"))
+    finally:
+        h.close(app)
+
+
 def test_jobs_list_describes_each_job(dash_app: Flask) -> None:
     admin = h.caller(dash_app, "admin")
     add(admin, "cleanup", trigger="cron", hour=3, minute=0, day_of_week="mon-fri")

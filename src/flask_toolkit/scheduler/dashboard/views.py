@@ -203,6 +203,7 @@ def job(job_id: str) -> ResponseReturnValue:
         errors=errors,
         paging=_page_links(page, RUNS_PER_PAGE, total),
         chart=chart.render(buckets),
+        history_enabled=manager.history.enabled,
         hours=hours,
         chart_hours=CHART_HOURS,
         totals={k: sum(b.counts[k] for b in buckets) for k in chart.SERIES},
