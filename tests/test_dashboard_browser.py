@@ -13,7 +13,6 @@ from pathlib import Path
 from flask import Flask
 
 from tests._browser import console_problems
-from tests._browser import log_in
 from tests._browser import WAIT
 
 if t.TYPE_CHECKING:
@@ -49,7 +48,18 @@ def test_admin_runs_a_job_from_the_dashboard(
     browser.execute_cdp_cmd(  # type: ignore[attr-defined]
         "Emulation.setTimezoneOverride", {"timezoneId": "Europe/Paris"}
     )
-    log_in(browser, base_url, "admin@example.com", "admin")
+    # Not logged in, the dashboard sends the browser to the board's login form, and
+    # back after logging in.
+    browser.get(f"{base_url}/scheduler/dashboard/cluster")
+    form = wait.until(ec.visibility_of_element_located((By.ID, "login")))
+    login_box = browser.find_element(By.ID, "login-box")
+    assert "Log in to open /scheduler/dashboard/cluster" in login_box.text
+    form.find_element(By.NAME, "email").send_keys("admin@example.com")
+    form.find_element(By.NAME, "password").send_keys("admin")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(ec.title_contains("Cluster"))
+
+    browser.get(f"{base_url}/")
     # The admin may create projects, and has the way to the dashboard (and to the API
     # docs, when the app serves them).
     browser.find_element(By.CSS_SELECTOR, "[data-tab=projects]").click()

@@ -30,6 +30,8 @@ def create_app(
         SCHEDULER_API_ENABLED=True,
         # The job dashboard at /scheduler/dashboard/, for the same permissions.
         SCHEDULER_DASHBOARD_ENABLED=True,
+        # Pages that need a login send the browser to the board's login form.
+        AUTH_LOGIN_VIEW="index",
     )
     if config:
         app.config.from_mapping(config)

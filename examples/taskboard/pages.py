@@ -14,12 +14,14 @@ import typing as t
 from flask import current_app
 from flask import Flask
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_wtf.csrf import generate_csrf
 
 from flask_toolkit import current_identity
 from flask_toolkit import public
 from flask_toolkit.auth import is_granted
+from flask_toolkit.auth import safe_next_url
 
 from . import auth
 
@@ -42,7 +44,12 @@ def index() -> str:
     """The task board: the login form, or the user's tasks and projects."""
     user = current_identity.user if current_identity.id is not None else None
     demo_users = auth.DEMO_USERS if current_app.config["TASKBOARD_DEMO_USERS"] else []
-    context: dict[str, t.Any] = {"user": user, "demo_users": demo_users}
+    context: dict[str, t.Any] = {
+        "user": user,
+        "demo_users": demo_users,
+        # Where to go after logging in, when a page sent the browser here.
+        "next_url": safe_next_url(request.args.get("next")),
+    }
     if user is not None:
         context.update(
             csrf_token=generate_csrf(),

@@ -70,7 +70,8 @@ if (login) {
       method: "POST",
       body: JSON.stringify({email: login.email.value, password: login.password.value}),
     });
-    if (result.ok) window.location.reload();
+    // The server checked "next" (a path on this site) before putting it in the page.
+    if (result.ok) window.location.assign(login.dataset.next || "/");
     else showErrors(login, result);
   });
   document.querySelectorAll("button.fill").forEach(button => {
