@@ -9,9 +9,6 @@ from __future__ import annotations
 import typing as t
 
 from flask import Flask
-from flask import render_template
-
-from flask_toolkit import public
 
 from .models import toolkit
 
@@ -31,6 +28,10 @@ def create_app(
         # The scheduler's REST API at /scheduler: admins (permission "*") control the
         # jobs; it needs scheduler:read / scheduler:write.
         SCHEDULER_API_ENABLED=True,
+        # The job dashboard at /scheduler/dashboard/, for the same permissions.
+        SCHEDULER_DASHBOARD_ENABLED=True,
+        # Pages that need a login send the browser to the board's login form.
+        AUTH_LOGIN_VIEW="index",
     )
     if config:
         app.config.from_mapping(config)
@@ -39,16 +40,13 @@ def create_app(
 
     toolkit.init_app(app)
 
+    from . import pages
     from .api import api
 
     app.register_blueprint(api)
     auth.init_app(app)
 
-    @app.get("/")
-    @public
-    def index() -> str:
-        demo_users = auth.DEMO_USERS if app.config["TASKBOARD_DEMO_USERS"] else []
-        return render_template("index.html", demo_users=demo_users)
+    pages.init_app(app)
 
     with app.app_context():
         # The demo creates its tables on start so it runs with zero set-up; a real

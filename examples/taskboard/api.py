@@ -61,6 +61,14 @@ def update_task(task_id: int, form: TaskPatchForm) -> dict[str, t.Any]:
     return to_dict(task)
 
 
+@api.delete("/tasks/<int:task_id>")
+@require_permission("tasks:write")
+def delete_task(task_id: int) -> tuple[str, int]:
+    db.session.delete(db.get_or_404(Task, task_id))
+    db.session.commit()
+    return "", 204
+
+
 @api.get("/projects")
 @require_permission("projects:read")
 def list_projects() -> dict[str, t.Any]:

@@ -12,6 +12,7 @@ from flask import Flask
 from . import listing
 from . import options
 from .api import init_api  # at import: registers the API's config keys
+from .dashboard import init_dashboard  # at import: registers its config keys
 from .history import History
 from .jobs import import_ref
 from .jobs import job_to_dict
@@ -50,7 +51,9 @@ class SchedulerManager:
         """Register the scheduler on ``app``; start it if ``SCHEDULER_AUTOSTART`` says.
 
         With ``SCHEDULER_API_ENABLED``, the REST API is registered too
-        (:func:`~flask_toolkit.scheduler.api.init_api`).
+        (:func:`~flask_toolkit.scheduler.api.init_api`); with
+        ``SCHEDULER_DASHBOARD_ENABLED``, the job dashboard
+        (:func:`~flask_toolkit.scheduler.dashboard.init_dashboard`).
 
         :raises RuntimeError: for a process-pool executor, which cannot run jobs in the
             app context, or when the API is enabled but the app cannot authenticate.
@@ -68,6 +71,7 @@ class SchedulerManager:
         get_state(app).components["scheduler"] = state
         if app.config["SCHEDULER_API_ENABLED"]:
             init_api(app, self)
+        init_dashboard(app)  # only when SCHEDULER_DASHBOARD_ENABLED
         if options.should_autostart(app):
             state.start()
 
