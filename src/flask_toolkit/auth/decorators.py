@@ -280,6 +280,11 @@ class Protection:
     rules: tuple[AccessRule, ...]
     #: Anonymous callers may use it (a ``public`` mark decides).
     is_public: bool
+    #: The view's own login / permission rules, checked by the ``before_request``
+    #: hook before any view decorator runs (so before ``@validate_data`` reads the
+    #: body, whatever the decorator order). Object-level ``check=`` hooks need the
+    #: view's arguments and still run in the decorator.
+    enforced: tuple[AccessRule, ...] = ()
 
     @property
     def annotated(self) -> bool:
@@ -295,4 +300,5 @@ def protection_of(app: Flask, endpoint: str, method: str) -> Protection:
         is_public = all(r.kind == "public" for r in own)
     else:
         is_public = bool(inherited) and all(r.kind == "public" for r in inherited)
-    return Protection((*own, *inherited), is_public)
+    enforced = () if is_public else tuple(r for r in own if r.kind != "public")
+    return Protection((*own, *inherited), is_public, enforced)
