@@ -1,4 +1,4 @@
-"""The demo's request forms: what the write endpoints accept."""
+"""The demo's request forms: one per resource, for POST and (partial) PATCH."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from flask_toolkit import MetaForm
+from flask_toolkit.forms import NotNull
+from flask_toolkit.forms import Nullable
 
 
 def strip(value: t.Any) -> t.Any:
@@ -18,21 +20,18 @@ def strip(value: t.Any) -> t.Any:
 
 
 class TaskForm(MetaForm):
-    """``POST /api/tasks``: a title is required; ``done`` defaults to false."""
+    """A task. ``POST`` needs a title; ``PATCH`` (partial) changes what is sent.
+
+    ``done`` may be left out (the column's default is false) but never ``null``: the
+    column is NOT NULL. ``project_id`` may be ``null``: the task leaves its project.
+    """
 
     title = StringField(validators=[DataRequired(), Length(max=200)], filters=[strip])
-    done = BooleanField()
-    project_id = IntegerField()
-
-
-class TaskPatchForm(MetaForm):
-    """``PATCH /api/tasks/<id>``: every field optional; only sent fields change."""
-
-    title = StringField(validators=[Length(min=1, max=200)], filters=[strip])
-    done = BooleanField()
+    done = BooleanField(validators=[NotNull()])
+    project_id = IntegerField(validators=[Nullable()])
 
 
 class ProjectForm(MetaForm):
-    """``POST /api/projects``: a name, unique across projects."""
+    """A project: a name, unique across projects."""
 
     name = StringField(validators=[DataRequired(), Length(max=100)], filters=[strip])
