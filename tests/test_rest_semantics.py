@@ -10,6 +10,7 @@ import typing as t
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -25,12 +26,23 @@ from flask_toolkit.forms import form_schema
 from flask_toolkit.forms import NotNull
 from flask_toolkit.forms import Nullable
 
+from . import _orm_models
+
 
 class TaskForm(MetaForm):
     title = StringField(validators=[InputRequired(), Length(max=20)])
     priority = IntegerField(validators=[NotNull(), NumberRange(min=0, max=5)])
     note = StringField()
     owner = IntegerField(validators=[InputRequired(), Nullable()])
+
+
+class ModelForm(MetaForm):
+    class Meta:
+        model = _orm_models.Task
+
+    title = StringField()
+    done = BooleanField()
+    due = StringField()
 
 
 class SearchForm(MetaForm):
@@ -273,3 +285,24 @@ def test_tokens_carry_the_current_version_by_default(
     assert "carries no credential version" in answer.json["msg"]
     with pytest.raises(ValueError, match="returned None for user 99"):
         toolkit.auth.issue_token(99)
+
+
+def test_meta_model_refuses_null_for_not_null_columns() -> None:
+    form = ModelForm(json={"title": None, "done": None, "due": None})
+    assert not form.validate()
+    refused = ["This field cannot be null."]
+    assert form.errors == {"title": refused, "done": refused}
+    assert form_schema(ModelForm)["properties"] == {
+        "title": {"type": "string"},
+        "done": {"type": "boolean"},
+        "due": {"type": ["string", "null"]},
+    }
+
+    class NotAModel(MetaForm):
+        class Meta:
+            model = dict
+
+        title = StringField()
+
+    with pytest.raises(TypeError, match="Meta.model must be a mapped model class"):
+        NotAModel(json={"title": None}).validate()

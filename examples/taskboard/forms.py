@@ -11,8 +11,8 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from flask_toolkit import MetaForm
-from flask_toolkit.forms import NotNull
-from flask_toolkit.forms import Nullable
+
+from .models import Task
 
 
 def strip(value: t.Any) -> t.Any:
@@ -22,13 +22,17 @@ def strip(value: t.Any) -> t.Any:
 class TaskForm(MetaForm):
     """A task. ``POST`` needs a title; ``PATCH`` (partial) changes what is sent.
 
-    ``done`` may be left out (the column's default is false) but never ``null``: the
-    column is NOT NULL. ``project_id`` may be ``null``: the task leaves its project.
+    ``done`` may be left out (the column's default is false) but never ``null``: its
+    column is NOT NULL, which ``Meta.model`` tells the form. ``project_id`` may be
+    ``null``: the task leaves its project.
     """
 
+    class Meta:
+        model = Task
+
     title = StringField(validators=[DataRequired(), Length(max=200)], filters=[strip])
-    done = BooleanField(validators=[NotNull()])
-    project_id = IntegerField(validators=[Nullable()])
+    done = BooleanField()
+    project_id = IntegerField()
 
 
 class ProjectForm(MetaForm):

@@ -35,6 +35,7 @@ from .loading import LIST
 from .loading import NESTED
 from .loading import SIMPLE
 from .messages import own_message
+from .nulls import model_not_null
 from .nulls import null_refused
 from .required import json_chain
 from .required import MISSING
@@ -52,13 +53,16 @@ def validate_form(
     """
     ok = True
     partial = form.__dict__.get("_toolkit_partial", False)
+    not_null: frozenset[str] | None = None
     for attr, field in form._fields.items():
         state = field.__dict__
         info = state.get("_toolkit_info") or info_of(field, form, attr)
         sent = state.get("_toolkit_state", MISSING)
         if sent == NULL or (partial and sent == MISSING):
             # Null, or left out of a partial form: decided before any validator.
-            if sent == NULL and null_refused(field, info.required):
+            if not_null is None:
+                not_null = model_not_null(form.meta)
+            if sent == NULL and null_refused(field, info.required, attr in not_null):
                 state["errors"] = [_null_message(form)]
                 ok = False
             else:

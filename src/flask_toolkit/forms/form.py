@@ -99,6 +99,9 @@ class MetaForm(Form):  # type: ignore[misc]
         #: Where the fields are read from: ``"body"``, ``"query"``, ``"both"``, or
         #: ``None`` (by the request method; see the module documentation).
         sources: str | None = None
+        #: A mapped model class: a field named like one of its ``NOT NULL`` columns
+        #: refuses ``null`` (see :mod:`flask_toolkit.forms.nulls`).
+        model: t.Any = None
         _toolkit_locale: str | None = None
 
         def get_translations(self, form: t.Any) -> t.Any:

@@ -28,6 +28,7 @@ import typing as t
 from wtforms import fields as f
 from wtforms import validators as v
 
+from .nulls import model_not_null
 from .nulls import null_refused
 
 _cache: dict[type, dict[str, t.Any]] = {}
@@ -107,10 +108,11 @@ def _object_schema(form: t.Any) -> dict[str, t.Any]:
     properties: dict[str, t.Any] = {}
     required: list[str] = []
     csrf_name = form.meta.csrf_field_name if form.meta.csrf else None
-    for field in form:
+    not_null = model_not_null(form.meta)
+    for attr, field in form._fields.items():
         if field.short_name == csrf_name:
             continue
-        schema, is_required = _field_schema(field)
+        schema, is_required = _field_schema(field, attr in not_null)
         properties[field.short_name] = schema
         if is_required:
             required.append(field.short_name)
@@ -122,7 +124,9 @@ def _object_schema(form: t.Any) -> dict[str, t.Any]:
     return out
 
 
-def _field_schema(field: t.Any) -> tuple[dict[str, t.Any], bool]:
+def _field_schema(
+    field: t.Any, column_not_null: bool = False
+) -> tuple[dict[str, t.Any], bool]:
     """One field's schema, and whether the key is required."""
     if isinstance(field, f.FormField):
         nested = _object_schema(field.form)
@@ -151,7 +155,7 @@ def _field_schema(field: t.Any) -> tuple[dict[str, t.Any], bool]:
     default = field.default
     if isinstance(default, (str, int, float, bool)) and not callable(default):
         schema["default"] = default
-    if not null_refused(field, required):
+    if not null_refused(field, required, column_not_null):
         # null is accepted (and means "clear it") where the form accepts it.
         if isinstance(schema.get("type"), str):
             schema["type"] = [schema["type"], "null"]

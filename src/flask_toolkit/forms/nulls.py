@@ -7,7 +7,9 @@ before the field's validators run (see :mod:`flask_toolkit.forms.checking`):
   ``null`` with "This field cannot be null." — also in a partial form, where it may
   be left out but not cleared;
 - a field marked :class:`NotNull` refuses it too: use it for an optional field whose
-  column is ``NOT NULL`` (a PATCH may leave it out, never clear it);
+  column is ``NOT NULL`` (a PATCH may leave it out, never clear it) — or name the model
+  in the form's ``class Meta: model = Task``, and every field whose attribute name is a
+  ``NOT NULL`` column of ``Task`` refuses it;
 - a field marked :class:`Nullable` accepts it, even with a required validator (the
   key must be sent, and may be ``null``);
 - any other field accepts it: :attr:`~flask_toolkit.MetaForm.sent_data` gives
@@ -19,6 +21,9 @@ Both are validators only in name: they set a field flag and do nothing when call
 from __future__ import annotations
 
 import typing as t
+import weakref
+
+import sqlalchemy as sa
 
 
 class Nullable:
@@ -45,10 +50,40 @@ class NotNull:
         """Nothing to check: ``null`` is refused before the validators run."""
 
 
-def null_refused(field: t.Any, required: bool) -> bool:
-    """Whether ``null`` is an error for ``field`` (``required``: it has a required
-    validator)."""
+def null_refused(field: t.Any, required: bool, column_not_null: bool = False) -> bool:
+    """Whether ``null`` is an error for ``field``.
+
+    :param required: it has a required validator.
+    :param column_not_null: its attribute is a ``NOT NULL`` column of ``Meta.model``.
+    """
     flags = field.flags
     if getattr(flags, "nullable", False):
         return False
-    return required or bool(getattr(flags, "not_null", False))
+    return required or column_not_null or bool(getattr(flags, "not_null", False))
+
+
+_not_null: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def model_not_null(meta: t.Any) -> frozenset[str]:
+    """The ``NOT NULL`` column attributes of a form's ``Meta.model`` (none without one).
+
+    :raises TypeError: when ``Meta.model`` is not a mapped class.
+    """
+    model = getattr(meta, "model", None)
+    if model is None:
+        return frozenset()
+    found = _not_null.get(model)
+    if found is None:
+        mapper = sa.inspect(model, raiseerr=False)
+        if not isinstance(mapper, sa.orm.Mapper):
+            raise TypeError(
+                f"Meta.model must be a mapped model class (its NOT NULL columns"
+                f" refuse null), not {model!r}."
+            )
+        found = _not_null[model] = frozenset(
+            prop.key
+            for prop in mapper.column_attrs
+            if not any(column.nullable for column in prop.columns)
+        )
+    return found
