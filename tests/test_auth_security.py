@@ -131,7 +131,7 @@ def test_revoked_by_user_version(
 ) -> None:
     users[2].version += 1  # e.g. a password change
     body = refused(get_me(client, token))
-    assert "invalidated" in body["msg"]
+    assert "credential version is no longer the user's" in body["msg"]
 
 
 def test_disabled_user(

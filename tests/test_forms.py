@@ -53,13 +53,19 @@ def test_falsy_values_are_values() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"number": None, "flag": None, "ratio": None, "text": None}]
+    "body, message",
+    [
+        ({}, "This field is required."),
+        (
+            {"number": None, "flag": None, "ratio": None, "text": None},
+            "This field cannot be null.",
+        ),
+    ],
 )
-def test_missing_and_null_are_missing(body: dict[str, t.Any]) -> None:
+def test_missing_and_null_are_refused(body: dict[str, t.Any], message: str) -> None:
     form = check(Required, body)
     assert form.errors == {
-        name: ["This field is required."]
-        for name in ("number", "flag", "ratio", "text")
+        name: [message] for name in ("number", "flag", "ratio", "text")
     }
 
 

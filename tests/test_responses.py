@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import selectinload
+from wtforms import BooleanField
+from wtforms import IntegerField
+from wtforms import StringField
+from wtforms.validators import InputRequired
 
+from flask_toolkit import MetaForm
 from flask_toolkit import responds
 from flask_toolkit.db import response_schema
 from flask_toolkit.db import ResponseSpec
@@ -21,6 +26,18 @@ from ._orm_models import db
 from ._orm_models import make_app
 from ._orm_models import Project
 from ._orm_models import Task
+
+
+class TaskOut(t.TypedDict):
+    id: int
+    title: str
+    due: dt.date | None
+
+
+class TaskOutForm(MetaForm):
+    id = IntegerField(validators=[InputRequired()])
+    title = StringField(validators=[InputRequired()])
+    done = BooleanField()
 
 
 @dataclasses.dataclass
@@ -68,6 +85,16 @@ def add_routes(app: Flask) -> None:
     async def summary() -> tuple[Summary, int, dict[str, str]]:
         at = dt.datetime(2026, 12, 3, 14, tzinfo=dt.timezone.utc)
         return Summary("Dig", False, None, ["a"], at), 203, {"X-Kind": "summary"}
+
+    @app.get("/typed/<int:task_id>")
+    @responds(TaskOut, rename={"title": "name"})
+    def typed(task_id: int) -> t.Any:
+        return db.get_or_404(Task, task_id)
+
+    @app.get("/form-shaped")
+    @responds(TaskOutForm, many=True)
+    def form_shaped() -> t.Any:
+        return list(db.session.scalars(sa.select(Task).order_by(Task.id)))
 
     @app.get("/wrong")
     @responds(Task, many=True)
@@ -164,5 +191,35 @@ def test_declaration_mistakes_fail_at_import(
 ) -> None:
     with pytest.raises(TypeError, match=message):
         responds(Task, **options)
-    with pytest.raises(TypeError, match="mapped model class or a dataclass"):
+    with pytest.raises(TypeError, match="a TypedDict or a form class"):
         responds(dict)
+
+
+def test_an_output_shape_of_its_own_selects_the_fields(client: FlaskClient) -> None:
+    client.post("/projects")
+    assert client.get("/typed/1").json == {"id": 1, "name": "Dig", "due": None}
+    assert client.get("/form-shaped").json == [{"id": 1, "title": "Dig", "done": False}]
+
+
+def test_output_shapes_have_schemas() -> None:
+    typed = response_schema(ResponseSpec(TaskOut))
+    assert typed["properties"] == {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "due": {"type": ["string", "null"], "format": "date"},
+    }
+    form = response_schema(ResponseSpec(TaskOutForm, many=True))["items"]
+    assert form["properties"] == {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "done": {"type": ["boolean", "null"]},
+    }
+
+
+def test_a_declared_field_the_object_lacks_says_so() -> None:
+    from flask_toolkit.db.responses import serialize
+
+    with pytest.raises(TypeError, match="declares 'id'"):
+        serialize(
+            ResponseSpec(TaskOut), Summary("Dig", False, None, [], dt.datetime.now())
+        )

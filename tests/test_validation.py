@@ -37,7 +37,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 def test_valid_request_calls_the_view_with_the_form(client: FlaskClient) -> None:
-    response = client.post("/tasks?size=3", json={"title": "Write docs"})
+    response = client.post("/tasks", json={"title": "Write docs", "size": 3})
     assert response.status_code == 200
     assert response.json == {"valid": {"title": "Write docs", "size": 3}}
 
@@ -102,9 +102,12 @@ def test_flask_max_content_length_is_an_envelope_too(
     assert response.json["code"] == -1
 
 
-def test_empty_body_means_query_only(client: FlaskClient) -> None:
+def test_post_reads_the_body_and_get_the_query_string(client: FlaskClient) -> None:
     response = client.post("/tasks?title=From+query")
-    assert response.json == {"valid": {"title": "From query"}}
+    assert response.status_code == 400
+    assert response.json["msg"] == {
+        "title": ["Unknown field in the query string: send it in the JSON body."]
+    }
     response = client.get("/tasks?title=x&size=2")
     assert response.json == {"valid": {"title": "x", "size": 2}}
 

@@ -64,7 +64,7 @@ with app.app_context():
         "id": 1,
         "title": "Dig",
         "status": "open",
-        "created_at": "2024-05-06 07:08:09",
+        "created_at": "2024-05-06T07:08:09+00:00",
         "project_id": 1,
     }
 
@@ -85,8 +85,13 @@ with app.app_context():
         ],
     }
 
-    # The datetime format: per call, or for the app with TOOLKIT_DATETIME_FORMAT.
+    # The datetime format: RFC 3339 by default (a naive datetime is taken as UTC);
+    # per call, or for the app with TOOLKIT_DATETIME_FORMAT.
     assert to_dict(task, datetime_format="iso")["created_at"] == "2024-05-06T07:08:09"
+    notes_format = "%Y-%m-%d %H:%M:%S"
+    assert to_dict(task, datetime_format=notes_format)["created_at"] == (
+        "2024-05-06 07:08:09"
+    )
 
 
 # Plain dataclasses (and lists of them) too — without dataclasses.asdict.

@@ -1,4 +1,4 @@
-"""The demo's request forms: what the write endpoints accept."""
+"""The demo's request forms: one per resource, for POST and (partial) PATCH."""
 
 from __future__ import annotations
 
@@ -12,27 +12,30 @@ from wtforms.validators import Length
 
 from flask_toolkit import MetaForm
 
+from .models import Task
+
 
 def strip(value: t.Any) -> t.Any:
     return value.strip() if isinstance(value, str) else value
 
 
 class TaskForm(MetaForm):
-    """``POST /api/tasks``: a title is required; ``done`` defaults to false."""
+    """A task. ``POST`` needs a title; ``PATCH`` (partial) changes what is sent.
+
+    ``done`` may be left out (the column's default is false) but never ``null``: its
+    column is NOT NULL, which ``Meta.model`` tells the form. ``project_id`` may be
+    ``null``: the task leaves its project.
+    """
+
+    class Meta:
+        model = Task
 
     title = StringField(validators=[DataRequired(), Length(max=200)], filters=[strip])
     done = BooleanField()
     project_id = IntegerField()
 
 
-class TaskPatchForm(MetaForm):
-    """``PATCH /api/tasks/<id>``: every field optional; only sent fields change."""
-
-    title = StringField(validators=[Length(min=1, max=200)], filters=[strip])
-    done = BooleanField()
-
-
 class ProjectForm(MetaForm):
-    """``POST /api/projects``: a name, unique across projects."""
+    """A project: a name, unique across projects."""
 
     name = StringField(validators=[DataRequired(), Length(max=100)], filters=[strip])

@@ -16,8 +16,9 @@ db = toolkit.db
 
 
 def utcnow() -> dt.datetime:
-    """Naive UTC, the same on every backend (MySQL's DATETIME keeps no zone)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Naive UTC in whole seconds, the same on every backend: MySQL's DATETIME keeps
+    no zone and no fraction, so a new row answers what a reload of it answers."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 class Project(db.Model):  # type: ignore[name-defined,misc]

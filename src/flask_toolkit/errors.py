@@ -29,6 +29,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import MethodNotAllowed
 
+from .timefmt import json_ready
+
 if t.TYPE_CHECKING:
     from flask import Flask
 
@@ -147,7 +149,8 @@ def error_response(
     :param headers: extra headers for the response.
     """
     formatter: ErrorFormatter = current_app.config["TOOLKIT_ERROR_FORMATTER"]
-    response = current_app.json.response(formatter(status, msg))
+    # Datetimes in the body are written like everywhere else in the app.
+    response = current_app.json.response(json_ready(formatter(status, msg)))
     response.status_code = status
     if headers:
         items = headers.items() if isinstance(headers, t.Mapping) else headers

@@ -11,7 +11,12 @@ For every request, in this order:
    view marked :func:`public` a bad credential leaves the caller anonymous instead;
 4. an unsafe request authenticated by the session cookie must pass the CSRF check;
 5. with ``AUTH_DEFAULT_DENY``, an endpoint without any auth decorator answers 401
-   (anonymous) or 403. Static files and ``OPTIONS`` requests are exempt.
+   (anonymous) or 403. Static files and ``OPTIONS`` requests are exempt;
+6. the view's own ``@login_required`` / ``@require_permission`` rules are checked
+   (401 / 403), before any view decorator runs: a caller who may not use the view
+   never reaches ``@validate_data``, whatever the order of the decorators, and never
+   learns the form's fields from its errors. Object-level ``check=`` hooks run in
+   the decorator, with the view's arguments.
 
 Nothing is checked until the app sets an identity loader, except default-deny.
 """
@@ -96,6 +101,8 @@ def authenticate_request() -> None:
             "This endpoint has no access rule and the app denies by default; mark"
             " the view with @public, @login_required or @require_permission(...)."
         )
+    for rule in protection.enforced:
+        rule.enforce()
 
 
 def _identify(
@@ -152,9 +159,17 @@ def _check_user(auth: Auth, user_id: t.Any, version: t.Any, what: str) -> Identi
             f"The account of this {what} no longer exists or is disabled."
         )
     if identity.version != version:
+        # Name what differs, not the values (a version may be derived from a secret).
+        if version is None:
+            raise CredentialError(
+                f"The {what} carries no credential version, but the identity loader"
+                " reports one for this user: it was issued with version=None. Issue"
+                " it without version= (it then carries the user's current version)."
+            )
         raise CredentialError(
-            f"The {what} was invalidated (for example by a password change);"
-            " log in again."
+            f"The {what}'s credential version is no longer the user's: the identity"
+            " loader reports another one (it changes, for example, on a password"
+            " change); log in again."
         )
     return identity
 

@@ -23,6 +23,17 @@ from .tokens import generate_api_key
 from .tokens import TokenClaims
 from .tokens import TokenSigner
 
+
+class _CurrentVersion:
+    """The default of ``version=``: ask the identity loader for the current one."""
+
+    def __repr__(self) -> str:
+        return "CURRENT_VERSION"
+
+
+#: ``version=`` default of :meth:`Auth.issue_token` and :meth:`Auth.create_api_key`.
+CURRENT_VERSION: t.Any = _CurrentVersion()
+
 config.register_defaults(
     {
         "AUTH_DEFAULT_DENY": False,
@@ -187,25 +198,44 @@ class Auth:
         identity: Identity | t.Any,
         *,
         expires_in: float | None = None,
-        version: t.Any = None,
+        version: t.Any = CURRENT_VERSION,
     ) -> str:
         """Issue a signed bearer token.
 
         :param identity: an :class:`Identity` (its ``id`` and ``version`` are
             used), or a user id.
         :param expires_in: lifetime in seconds; ``AUTH_TOKEN_EXPIRES`` by default.
-        :param version: the credential version, when ``identity`` is a plain id.
+        :param version: the credential version, when ``identity`` is a plain id;
+            by default the one the identity loader returns for it now, so the token
+            stays valid until that version changes.
         :return: the token, for ``Authorization: Bearer <token>``.
+
+        .. versionchanged:: 0.2
+            Without ``version=``, a plain user id gets its current version (it used
+            to get ``None``, refused at once when the loader reports a version).
         """
-        if isinstance(identity, Identity):
-            user_id, version = identity.id, identity.version
-        else:
-            user_id = identity
+        user_id, version = self._user_and_version(identity, version)
         if user_id is None:
             raise ValueError("Cannot issue a token for the anonymous identity.")
         if expires_in is None:
             expires_in = current_app.config["AUTH_TOKEN_EXPIRES"]
         return self.get_signer().issue(user_id, expires_in=expires_in, version=version)
+
+    def _user_and_version(self, identity: t.Any, version: t.Any) -> tuple[t.Any, t.Any]:
+        """The user id and the credential version a new credential should carry."""
+        if isinstance(identity, Identity):
+            return identity.id, identity.version
+        if version is not CURRENT_VERSION:
+            return identity, version
+        if identity is None or self._identity_loader is None:
+            return identity, None
+        loaded = self.load_identity(identity)
+        if loaded is None:
+            raise ValueError(
+                f"The identity loader returned None for user {identity!r}: no"
+                " credential can be issued for a user that cannot log in."
+            )
+        return identity, loaded.version
 
     def decode_token(self, token: str, *, check_expiry: bool = True) -> TokenClaims:
         """Verify ``token``'s signature (and expiry) and return its claims.
@@ -262,20 +292,22 @@ class Auth:
     # -- API keys -------------------------------------------------------------------
 
     def create_api_key(
-        self, identity: Identity | t.Any, *, name: str = "", version: t.Any = None
+        self,
+        identity: Identity | t.Any,
+        *,
+        name: str = "",
+        version: t.Any = CURRENT_VERSION,
     ) -> tuple[str, str]:
         """Create an API key; only its hash is stored.
 
         :param identity: an :class:`Identity` or a user id, as for :meth:`issue_token`.
         :param name: a label for the user's key list.
-        :param version: the credential version, when ``identity`` is a plain id.
+        :param version: the credential version, when ``identity`` is a plain id;
+            by default its current one, as for :meth:`issue_token`.
         :return: ``(key, key_id)``: show ``key`` to the user once (it cannot be shown
             again); keep ``key_id`` to revoke it.
         """
-        if isinstance(identity, Identity):
-            user_id, version = identity.id, identity.version
-        else:
-            user_id = identity
+        user_id, version = self._user_and_version(identity, version)
         if user_id is None:
             raise ValueError("Cannot create an API key for the anonymous identity.")
         key, key_id, key_hash = generate_api_key()

@@ -95,6 +95,14 @@ def _check_failed() -> t.NoReturn:
     forbidden("You are not allowed to act on this object.")
 
 
+def _url_args(kwargs: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The view's URL arguments, without what other decorators added (``form=``)."""
+    view_args = _cv_request.get().request.view_args
+    if view_args is None:
+        return kwargs
+    return {key: value for key, value in kwargs.items() if key in view_args}
+
+
 def _wrap_view(view: F, rule: AccessRule) -> F:
     rules = (*getattr(view, RULES_ATTR, ()), rule)
     if rule.kind == "public":
@@ -109,7 +117,7 @@ def _wrap_view(view: F, rule: AccessRule) -> F:
             if request.method != "OPTIONS":
                 identity = rule.enforce()
                 if check is not None:
-                    result = check(identity, **kwargs)
+                    result = check(identity, **_url_args(kwargs))
                     if inspect.isawaitable(result):
                         result = await result
                     if not result:
@@ -124,7 +132,8 @@ def _wrap_view(view: F, rule: AccessRule) -> F:
             if _cv_request.get().request.method != "OPTIONS":
                 identity = rule.enforce()
                 if check is not None:
-                    if not current_app.ensure_sync(check)(identity, **kwargs):
+                    check_args = _url_args(kwargs)
+                    if not current_app.ensure_sync(check)(identity, **check_args):
                         _check_failed()
             return view(*args, **kwargs)
 
@@ -280,6 +289,11 @@ class Protection:
     rules: tuple[AccessRule, ...]
     #: Anonymous callers may use it (a ``public`` mark decides).
     is_public: bool
+    #: The view's own login / permission rules, checked by the ``before_request``
+    #: hook before any view decorator runs (so before ``@validate_data`` reads the
+    #: body, whatever the decorator order). Object-level ``check=`` hooks need the
+    #: view's arguments and still run in the decorator.
+    enforced: tuple[AccessRule, ...] = ()
 
     @property
     def annotated(self) -> bool:
@@ -295,4 +309,5 @@ def protection_of(app: Flask, endpoint: str, method: str) -> Protection:
         is_public = all(r.kind == "public" for r in own)
     else:
         is_public = bool(inherited) and all(r.kind == "public" for r in inherited)
-    return Protection((*own, *inherited), is_public)
+    enforced = () if is_public else tuple(r for r in own if r.kind != "public")
+    return Protection((*own, *inherited), is_public, enforced)

@@ -132,7 +132,8 @@ def known_default(plan: ModelPlan, obj: t.Any, key: str) -> t.Any:
     defaults = plan.defaults.get(key)
     if defaults is None:
         return UNKNOWN
-    state = sa.inspect(obj)
+    # The instance state, as sa.inspect(obj) finds it, without the dispatch.
+    state = obj.__dict__.get("_sa_instance_state") or sa.inspect(obj)
     if key in state.expired_attributes or key in state.callables:
         return UNKNOWN
     return defaults[0] if state.key is not None else defaults[1]

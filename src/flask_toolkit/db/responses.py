@@ -4,7 +4,9 @@ The view returns objects — a model instance, a dataclass, a list of them, or a
 :class:`~flask_toolkit.db.Pagination` — and :func:`responds` turns them into JSON with
 :func:`~flask_toolkit.to_dict`, following the declaration: the declared class's
 fields (minus ``exclude``), the relationships named in ``include``, keys renamed by
-``rename``. The same declaration is what the API docs describe:
+``rename``. The declared class may also be an output shape of its own — a dataclass, a
+``TypedDict`` or a form class — while the view returns a model: the answer then has
+the declared fields only. The same declaration is what the API docs describe:
 :func:`response_schema` gives its JSON Schema, read from the mapper or the dataclass
 fields, so the documented shape and the sent shape cannot drift apart.
 
@@ -103,21 +105,21 @@ def responds(
         rename=dict(rename or {}),
     )
     # Fails now, at import, when the declaration names what the class does not have.
-    response_schema(spec)
+    keys = _declared_keys(spec)
 
     def decorator(view: F) -> F:
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                return _answer(spec, await view(*args, **kwargs))
+                return _answer(spec, await view(*args, **kwargs), keys)
 
             async_wrapper._toolkit_response = spec  # type: ignore[attr-defined]
             return t.cast(F, async_wrapper)
 
         @functools.wraps(view)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            return _answer(spec, current_app.ensure_sync(view)(*args, **kwargs))
+            return _answer(spec, current_app.ensure_sync(view)(*args, **kwargs), keys)
 
         wrapper._toolkit_response = spec  # type: ignore[attr-defined]
         return t.cast(F, wrapper)
@@ -125,21 +127,35 @@ def responds(
     return decorator
 
 
-def _answer(spec: ResponseSpec, result: t.Any) -> t.Any:
+def _declared_keys(spec: ResponseSpec) -> tuple[str, ...]:
+    """The top-level attribute names the declaration sends (before ``rename``)."""
+    schema = object_schema(spec.schema, include=spec.include, exclude=spec.exclude)
+    response_schema(spec)  # checks rename= too
+    return tuple(schema["properties"])
+
+
+def _answer(spec: ResponseSpec, result: t.Any, keys: tuple[str, ...]) -> t.Any:
     if isinstance(result, Response):
         return result
     rest: tuple[t.Any, ...] = ()
     if isinstance(result, tuple):
         result, *more = result
         rest = tuple(more)
-    body = serialize(spec, result)
+    body = serialize(spec, result, keys)
     if not rest:
         rest = (spec.status,)
     return (body, *rest)
 
 
-def serialize(spec: ResponseSpec, result: t.Any) -> t.Any:
-    """``result`` as JSON following ``spec`` (what the decorator sends)."""
+def serialize(
+    spec: ResponseSpec, result: t.Any, keys: tuple[str, ...] | None = None
+) -> t.Any:
+    """``result`` as JSON following ``spec`` (what the decorator sends).
+
+    :param keys: the declared attribute names (worked out from ``spec`` if not given).
+    """
+    if keys is None:
+        keys = _declared_keys(spec)
     if isinstance(result, Pagination):
         if spec.many != "page":
             raise TypeError(
@@ -147,7 +163,10 @@ def serialize(spec: ResponseSpec, result: t.Any) -> t.Any:
                 " declare @responds(..., many='page') so its docs say so too."
             )
         page = result.to_dict(include=spec.include, exclude=spec.exclude)
-        page["items"] = [_rename(spec, item) for item in page["items"]]
+        page["items"] = [
+            _rename(spec, _select(spec, keys, obj, item))
+            for obj, item in zip(result.items, page["items"], strict=True)
+        ]
         return page
     if spec.many == "page":
         raise TypeError(
@@ -160,9 +179,29 @@ def serialize(spec: ResponseSpec, result: t.Any) -> t.Any:
                 "The view declared many=True but returned one object; return a list"
                 " (e.g. session.scalars(...).all()) or drop many=True."
             )
-        items = to_dict(list(result), include=spec.include, exclude=spec.exclude)
-        return [_rename(spec, item) for item in items]
-    return _rename(spec, to_dict(result, include=spec.include, exclude=spec.exclude))
+        objects = list(result)
+        items = to_dict(objects, include=spec.include, exclude=spec.exclude)
+        return [
+            _rename(spec, _select(spec, keys, obj, item))
+            for obj, item in zip(objects, items, strict=True)
+        ]
+    item = to_dict(result, include=spec.include, exclude=spec.exclude)
+    return _rename(spec, _select(spec, keys, result, item))
+
+
+def _select(
+    spec: ResponseSpec, keys: tuple[str, ...], obj: t.Any, item: t.Any
+) -> t.Any:
+    """The declared fields of ``item``, when ``obj`` is not of the declared class."""
+    if type(obj) is spec.schema or not isinstance(item, dict):
+        return item
+    try:
+        return {key: item[key] for key in keys}
+    except KeyError as e:
+        raise TypeError(
+            f"@responds({spec.schema.__name__}) declares {e.args[0]!r}, but the"
+            f" {type(obj).__name__} the view returned has no such (loaded) field."
+        ) from None
 
 
 def _rename(spec: ResponseSpec, item: t.Any) -> t.Any:

@@ -1,4 +1,5 @@
-"""JSON Schema of what ``to_dict`` writes for a model class or a dataclass.
+"""JSON Schema of what ``to_dict`` writes for a model class, a dataclass, a TypedDict
+or a form class used as a response declaration.
 
 Used by :func:`flask_toolkit.db.responses.response_schema`. Every column is listed as
 ``required``: ``to_dict`` writes the same keys for an object whatever query loaded it
@@ -17,6 +18,9 @@ import typing as t
 import uuid
 
 import sqlalchemy as sa
+from wtforms import fields as wtf
+from wtforms import validators as wtv
+from wtforms.fields.core import UnboundField
 
 _SCALARS: dict[type[t.Any], dict[str, t.Any]] = {
     bool: {"type": "boolean"},
@@ -134,17 +138,17 @@ def object_schema(
             else:
                 optional = any(c.nullable for c in rel.local_columns)
                 properties[name] = nullable(inner) if optional else inner
-    elif dataclasses.is_dataclass(cls):
-        hints = t.get_type_hints(cls)
-        known = set()
-        for field in dataclasses.fields(cls):
-            known.add(field.name)
-            if field.name not in exclude_here:
-                properties[field.name] = _annotation_schema(hints.get(field.name))
     else:
-        raise TypeError(
-            f"@responds needs a mapped model class or a dataclass, not {cls!r}."
-        )
+        fields = declared_fields(cls)
+        if fields is None:
+            raise TypeError(
+                "@responds needs a mapped model class, a dataclass, a TypedDict or a"
+                f" form class, not {cls!r}."
+            )
+        known = set(fields)
+        for name, schema in fields.items():
+            if name not in exclude_here:
+                properties[name] = schema
     for name in (exclude_here | rename_here) - known:
         raise TypeError(
             f"{cls.__name__} has no field {name!r} (named in exclude= or rename=);"
@@ -157,6 +161,86 @@ def object_schema(
         "properties": properties,
         "required": list(properties),
     }
+
+
+def declared_fields(cls: t.Any) -> dict[str, dict[str, t.Any]] | None:
+    """Field name -> JSON Schema of a dataclass, a TypedDict or a WTForms form class
+    used as a response declaration; ``None`` for anything else."""
+    if dataclasses.is_dataclass(cls):
+        hints = t.get_type_hints(cls)
+        return {
+            field.name: _annotation_schema(hints.get(field.name))
+            for field in dataclasses.fields(cls)
+        }
+    if (
+        isinstance(cls, type)
+        and issubclass(cls, dict)
+        and hasattr(cls, "__required_keys__")
+    ):  # a TypedDict
+        return {
+            name: _annotation_schema(hint)
+            for name, hint in t.get_type_hints(cls).items()
+        }
+    unbound = _unbound_fields(cls)
+    if unbound is None:
+        return None
+    return {name: _form_field_schema(field) for name, field in unbound}
+
+
+def _unbound_fields(cls: t.Any) -> list[tuple[str, t.Any]] | None:
+    """A WTForms form class's fields in declaration order, or ``None``."""
+    if not isinstance(cls, type) or not hasattr(cls, "_wtforms_meta"):
+        return None
+    fields = [
+        (name, value)
+        for name in dir(cls)
+        if not name.startswith("_")
+        and isinstance(value := getattr(cls, name), UnboundField)
+    ]
+    fields.sort(key=lambda item: item[1].creation_counter)
+    return fields
+
+
+def _form_field_schema(unbound: t.Any) -> dict[str, t.Any]:
+    """What a form field declares about a value sent back: its type, and ``null``
+    unless it has a required validator."""
+    field_class = unbound.field_class
+    schema: dict[str, t.Any] = {}
+    for base, base_schema in _FORM_FIELDS:
+        if issubclass(field_class, base):
+            schema = dict(base_schema)
+            break
+    if issubclass(field_class, wtf.FieldList):
+        inner = unbound.args[0] if unbound.args else None
+        schema = {
+            "type": "array",
+            "items": _form_field_schema(inner) if inner is not None else {},
+        }
+    elif issubclass(field_class, wtf.FormField):
+        form_class = unbound.args[0] if unbound.args else None
+        inner_fields = declared_fields(form_class) or {}
+        schema = {
+            "type": "object",
+            "properties": inner_fields,
+            "required": list(inner_fields),
+        }
+    validators = unbound.kwargs.get("validators") or ()
+    required = any(
+        isinstance(v, (wtv.InputRequired, wtv.DataRequired)) for v in validators
+    )
+    return schema if required else nullable(schema)
+
+
+_FORM_FIELDS: tuple[tuple[type, dict[str, t.Any]], ...] = (
+    (wtf.BooleanField, {"type": "boolean"}),
+    (wtf.DecimalField, {"type": "string", "format": "decimal"}),
+    (wtf.IntegerField, {"type": "integer"}),
+    (wtf.FloatField, {"type": "number"}),
+    (wtf.DateField, {"type": "string", "format": "date"}),
+    (wtf.TimeField, {"type": "string", "format": "time"}),
+    (wtf.DateTimeField, {"type": "string", "format": "date-time"}),
+    (wtf.StringField, {"type": "string"}),
+)
 
 
 def _annotation_schema(hint: t.Any) -> dict[str, t.Any]:

@@ -3,7 +3,8 @@
 The modules, from the top down: :mod:`.decorator` (the view decorator), :mod:`.form`
 (``MetaForm``), :mod:`.body` (reading the JSON body), :mod:`.loading`,
 :mod:`.checking`, :mod:`.templates` (filling and checking fields), :mod:`.jsonfields`,
-:mod:`.required`, :mod:`.messages` (values, "required" rules and translated messages),
+:mod:`.required`, :mod:`.nulls`, :mod:`.messages` (values, "required" and "null"
+rules and translated messages),
 and :mod:`.jsonschema` (forms describing themselves).
 """
 
@@ -14,5 +15,15 @@ from .decorator import validate_data
 from .form import MetaForm
 from .jsonschema import form_schema
 from .jsonschema import query_parameters
+from .nulls import NotNull
+from .nulls import Nullable
 
-__all__ = ["BadBody", "MetaForm", "form_schema", "query_parameters", "validate_data"]
+__all__ = [
+    "BadBody",
+    "MetaForm",
+    "NotNull",
+    "Nullable",
+    "form_schema",
+    "query_parameters",
+    "validate_data",
+]

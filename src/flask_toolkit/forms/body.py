@@ -12,9 +12,10 @@ kind of route the view is on (a validated endpoint is a JSON API by definition):
 - fields that fail validation: ``TOOLKIT_VALIDATION_STATUS`` with a mapping of field
   name to messages as ``msg``; every other case has a sentence as ``msg``.
 
-An empty body is no body: the form is filled from the query string alone, whatever
-the method. Numbers in the body are parsed as :class:`~decimal.Decimal` so a
-:class:`~wtforms.fields.DecimalField` gets exactly what the client wrote.
+An empty body is no body (``{}``); whether a form reads the query string is its
+``Meta.sources`` (see :mod:`flask_toolkit.forms.form`). Numbers in the body are parsed
+as :class:`~decimal.Decimal` so a :class:`~wtforms.fields.DecimalField` gets exactly
+what the client wrote.
 """
 
 from __future__ import annotations

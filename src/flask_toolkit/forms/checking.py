@@ -6,7 +6,12 @@ chooses. For a JSON API:
 
 - a field with a type error (``process_errors``) reports that error alone: its
   validators never see a value of the wrong type;
-- a field that was not sent and is not required is not checked at all;
+- a field that was not sent and is not required is not checked at all; in a
+  *partial* form (``@validate_data(Form, partial=True)``, for PATCH) a required
+  field that was not sent is not checked either;
+- a field sent as ``null`` is refused with "This field cannot be null." when it is
+  required or marked :class:`~flask_toolkit.forms.NotNull` (unless marked
+  :class:`~flask_toolkit.forms.Nullable`); otherwise its validators are skipped;
 - required validators are the JSON-aware ones of :mod:`flask_toolkit.forms.required`;
 - errors are keyed by the names the client sent, nested like the input: an object
   for a :class:`~wtforms.fields.FormField`, a list with one entry per item for a
@@ -29,8 +34,12 @@ from .loading import info_of
 from .loading import LIST
 from .loading import NESTED
 from .loading import SIMPLE
+from .messages import own_message
+from .nulls import model_not_null
+from .nulls import null_refused
 from .required import json_chain
 from .required import MISSING
+from .required import NULL
 from .required import SENT
 
 
@@ -43,15 +52,28 @@ def validate_form(
     :param extra: attribute name -> extra validators, as in WTForms.
     """
     ok = True
+    partial = form.__dict__.get("_toolkit_partial", False)
+    not_null: frozenset[str] | None = None
     for attr, field in form._fields.items():
         state = field.__dict__
         info = state.get("_toolkit_info") or info_of(field, form, attr)
+        sent = state.get("_toolkit_state", MISSING)
+        if sent == NULL or (partial and sent == MISSING):
+            # Null, or left out of a partial form: decided before any validator.
+            if not_null is None:
+                not_null = model_not_null(form.meta)
+            if sent == NULL and null_refused(field, info.required, attr in not_null):
+                state["errors"] = [_null_message(form)]
+                ok = False
+            else:
+                state["errors"] = []
+            continue
         chain: t.Sequence[t.Any] = extra.get(attr, ()) if extra else ()
         if info.inline_validator is not None:
             chain = [*chain, getattr(type(form), info.inline_validator)]
         if info.kind == SIMPLE and not state.get("process_errors") and not chain:
             # The common case, inlined: a plain field, no type error, no extras.
-            if state.get("_toolkit_state", MISSING) != SENT and not info.required:
+            if sent != SENT and not info.required:
                 state["errors"] = []
                 continue
             if not info.plain:
@@ -69,6 +91,11 @@ def validate_form(
     if getattr(form, "_toolkit_unknown", None):
         ok = False
     return ok
+
+
+def _null_message(form: t.Any) -> str:
+    locale = getattr(form.meta, "_toolkit_locale", None)
+    return own_message(locale, "This field cannot be null.")
 
 
 def _validate_field(

@@ -15,9 +15,14 @@ How JSON input reaches the fields:
   sent and is not required is not validated at all (see
   :mod:`flask_toolkit.forms.checking`).
 - Body values must have the field's JSON type; query-string values are strings and
-  are coerced (see :mod:`flask_toolkit.forms.jsonfields`). A key in both the body and
-  the
-  query string is taken from the body.
+  are coerced (see :mod:`flask_toolkit.forms.jsonfields`).
+- Where the input comes from is the form's ``Meta.sources``: ``"body"`` (the JSON
+  body only), ``"query"`` (the query string only), ``"both"`` (merged; a key in both
+  is taken from the body), or ``None``, the default: the body for a request method
+  that has one (POST, PUT, PATCH), the query string for GET, HEAD and DELETE. A key
+  sent in the other place is an unknown field, whose message says where to send it.
+  A form built with ``json=``/``query=`` reads what it is given (``"both"``) unless
+  ``Meta.sources`` says otherwise.
 - Keys are matched against field *names* (the ``name=`` option, with the form's
   prefix at the top level). A key no field has is an error in the same error body;
   ``csrf_token`` is ignored when the form has no CSRF protection.
@@ -50,6 +55,7 @@ from .checking import form_errors
 from .checking import validate_form
 from .loading import load
 from .loading import SIMPLE
+from .messages import own_message
 from .messages import resolve_locale
 from .messages import translations_for
 from .required import MISSING
@@ -90,6 +96,12 @@ class MetaForm(Form):  # type: ignore[misc]
         locales: t.Any = False
         #: ``"error"``: a key no field has is a validation error; ``"ignore"``: skipped.
         unknown_fields = "error"
+        #: Where the fields are read from: ``"body"``, ``"query"``, ``"both"``, or
+        #: ``None`` (by the request method; see the module documentation).
+        sources: str | None = None
+        #: A mapped model class: a field named like one of its ``NOT NULL`` columns
+        #: refuses ``null`` (see :mod:`flask_toolkit.forms.nulls`).
+        model: t.Any = None
         _toolkit_locale: str | None = None
 
         def get_translations(self, form: t.Any) -> t.Any:
@@ -123,24 +135,31 @@ class MetaForm(Form):  # type: ignore[misc]
                 )
                 return
             json, query = read_json_request(templates.wants_decimal(type(self)))
+            source = sources_for(type(self), request.method)
         elif plain:
             raise TypeError("Pass either 'json='/'query=' or WTForms' data arguments.")
         else:
             json = None if json is _UNSET else json
             query = None if query is _UNSET else query
+            source = sources_for(type(self), None)
+        json, query, wrong = split_sources(source, json or {}, query or None)
         if meta is None and not type(self)._wtforms_meta.csrf:
-            self._fill_from_template(json or {}, query or None, prefix)
+            self._fill_from_template(json, query, prefix)
         else:
             super().__init__(prefix=prefix, meta=meta)
-            load(self, json or {}, query or None, top=True)
+            load(self, json, query, top=True)
+        if wrong:
+            refuse_wrong_source(self, wrong)
 
     @classmethod
-    def from_request(cls: type[_F]) -> _F:
+    def from_request(cls: type[_F], sources: str | None = None) -> _F:
         """Build the form from the current request: what ``cls()`` does, but faster.
 
         :func:`~flask_toolkit.validate_data` uses it. A subclass with its own
         ``__init__`` or with CSRF protection is built with ``cls()``.
 
+        :param sources: ``"body"``, ``"query"`` or ``"both"``, over the form's
+            ``Meta.sources``.
         :raises flask_toolkit.forms.body.BadBody: when the body is not a JSON object.
         """
         wtforms_meta = cls._wtforms_meta
@@ -150,13 +169,25 @@ class MetaForm(Form):  # type: ignore[misc]
             or wtforms_meta is None
             or wtforms_meta.csrf
         ):
-            return cls()
+            if sources is None:
+                return cls()
+            form = cls(json={}, query=None)  # binds the fields and the meta
+            body, args = read_json_request(templates.wants_decimal(cls))
+            json, query, wrong = split_sources(sources, body, args)
+            load(form, json, query, top=True)
+            if wrong:
+                refuse_wrong_source(form, wrong)
+            return form
         req = request._get_current_object()  # type: ignore[attr-defined]
-        json = read_body(req, templates.wants_decimal(cls))
-        query = req.args if req.environ.get("QUERY_STRING") else None
+        body = read_body(req, templates.wants_decimal(cls))
+        args = req.args if req.environ.get("QUERY_STRING") else None
+        source = sources or sources_for(cls, req.method)
+        json, query, wrong = split_sources(source, body, args)
         self: _F = object.__new__(cls)
         locale = request_locale(req) if wtforms_meta.locales is False else _UNSET
         self._fill_from_template(json, query, "", locale)
+        if wrong:
+            refuse_wrong_source(self, wrong)
         return self
 
     def _fill_from_template(
@@ -187,12 +218,21 @@ class MetaForm(Form):  # type: ignore[misc]
         load(self, json, query, top=True, known=template.keys)
 
     def validate(
-        self, extra_validators: t.Mapping[str, t.Sequence[t.Any]] | None = None
+        self,
+        extra_validators: t.Mapping[str, t.Sequence[t.Any]] | None = None,
+        *,
+        partial: bool | None = None,
     ) -> bool:
         """Run every field's validators; ``True`` when there is no error at all.
 
         :param extra_validators: attribute name -> extra validators, as in WTForms.
+        :param partial: validate as a partial update (PATCH): a required field that
+            was not sent is not an error; one that was sent is validated as usual
+            and may not be ``null``. ``None`` keeps what
+            :func:`~flask_toolkit.validate_data` set (default ``False``).
         """
+        if partial is not None:
+            self.__dict__["_toolkit_partial"] = partial
         return validate_form(self, extra_validators)
 
     @property
@@ -216,6 +256,68 @@ class MetaForm(Form):  # type: ignore[misc]
         Use it for PATCH to tell "clear this field" (``None``) from "leave it" (absent).
         """
         return sent_data(self, keep_null=True)
+
+
+_SOURCES = ("body", "query", "both")
+#: Methods whose input is the query string when a form does not say.
+_QUERY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+
+
+def check_sources(sources: str | None, where: str) -> None:
+    """Raise ``ValueError`` naming ``where`` unless ``sources`` is a known value."""
+    if sources is not None and sources not in _SOURCES:
+        raise ValueError(
+            f"{where}: sources={sources!r} is not one of 'body', 'query', 'both'"
+            " (or None: the body for POST/PUT/PATCH, the query string otherwise)."
+        )
+
+
+def sources_for(cls: type, method: str | None) -> str:
+    """The input source of ``cls`` for a request ``method`` (``None``: no request)."""
+    sources = getattr(cls._wtforms_meta, "sources", None)  # type: ignore[attr-defined]
+    if sources is not None:
+        check_sources(sources, f"{cls.__name__}.Meta")
+        return t.cast(str, sources)
+    if method is None:
+        return "both"
+    return "query" if method in _QUERY_METHODS else "body"
+
+
+def split_sources(
+    source: str, json: t.Mapping[str, t.Any], query: MultiDict[str, str] | None
+) -> tuple[t.Mapping[str, t.Any], MultiDict[str, str] | None, dict[str, str]]:
+    """Keep the input of ``source``; return the keys sent elsewhere with the place
+    they should have been sent (``"body"`` or ``"query"``)."""
+    if source == "body":
+        wrong = dict.fromkeys(query or (), "body")
+        return json, None, wrong
+    if source == "query":
+        return {}, query, dict.fromkeys(json, "query")
+    return json, query, {}
+
+
+_WRONG_PLACE = {
+    "body": "Unknown field in the query string: send it in the JSON body.",
+    "query": "Unknown field in the body: send it in the query string.",
+}
+
+
+def refuse_wrong_source(form: t.Any, wrong: t.Mapping[str, str]) -> None:
+    """Report keys sent in the other place as unknown fields, saying where to send
+    a key the form has."""
+    meta = form.meta
+    if getattr(meta, "unknown_fields", "error") != "error":
+        return
+    known = {field.name for field in form}
+    csrf_name = None if meta.csrf else meta.csrf_field_name
+    locale = getattr(meta, "_toolkit_locale", None)
+    unknown = dict(getattr(form, "_toolkit_unknown", None) or {})
+    for key, place in wrong.items():
+        if key == csrf_name or key in unknown:
+            continue
+        text = _WRONG_PLACE[place] if key in known else "Unknown field."
+        unknown[key] = [own_message(locale, text)]
+    form._toolkit_unknown = unknown
 
 
 def locale_of(meta: t.Any) -> str | None:

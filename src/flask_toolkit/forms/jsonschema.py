@@ -6,8 +6,8 @@ what the form accepts *in a JSON body*:
 
 - field types from the field classes (``IntegerField`` -> ``integer``, ``FormField``
   -> a nested object, ``FieldList`` -> an array, ``SelectField`` -> an ``enum``);
-- ``required`` from ``InputRequired``/``DataRequired`` (a field that is not required
-  also accepts ``null``, which the form treats as missing);
+- ``required`` from ``InputRequired``/``DataRequired``; ``null`` is accepted where
+  the form accepts it (see :mod:`flask_toolkit.forms.nulls`);
 - constraints from validators: ``Length`` -> ``minLength``/``maxLength`` (or
   ``minItems``/``maxItems`` on lists), ``NumberRange`` -> ``minimum``/``maximum``,
   ``AnyOf`` -> ``enum``, ``NoneOf`` -> ``not: {enum}``, ``Regexp`` -> ``pattern``,
@@ -28,6 +28,9 @@ import typing as t
 from wtforms import fields as f
 from wtforms import validators as v
 
+from .nulls import model_not_null
+from .nulls import null_refused
+
 _cache: dict[type, dict[str, t.Any]] = {}
 
 _SCALARS: tuple[tuple[type, dict[str, t.Any]], ...] = (
@@ -42,7 +45,7 @@ _SCALARS: tuple[tuple[type, dict[str, t.Any]], ...] = (
 _COERCE_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
-def form_schema(form_class: type) -> dict[str, t.Any]:
+def form_schema(form_class: type, *, partial: bool = False) -> dict[str, t.Any]:
     """Return the JSON Schema of the JSON body ``form_class`` accepts.
 
     The result is computed once per class and copied on each call, so callers may
@@ -52,12 +55,17 @@ def form_schema(form_class: type) -> dict[str, t.Any]:
         openapi["components"]["schemas"]["Task"] = schema
 
     :param form_class: a :class:`~flask_toolkit.MetaForm` or WTForms form class.
+    :param partial: describe the form as ``@validate_data(form_class,
+        partial=True)`` reads it: no top-level key is required.
     """
     try:
         cached = _cache[form_class]
     except KeyError:
         cached = _cache[form_class] = _object_schema(_instance(form_class))
-    return copy.deepcopy(cached)
+    schema = copy.deepcopy(cached)
+    if partial:
+        schema.pop("required", None)
+    return schema
 
 
 def query_parameters(form_class: type) -> list[dict[str, t.Any]]:
@@ -100,10 +108,11 @@ def _object_schema(form: t.Any) -> dict[str, t.Any]:
     properties: dict[str, t.Any] = {}
     required: list[str] = []
     csrf_name = form.meta.csrf_field_name if form.meta.csrf else None
-    for field in form:
+    not_null = model_not_null(form.meta)
+    for attr, field in form._fields.items():
         if field.short_name == csrf_name:
             continue
-        schema, is_required = _field_schema(field)
+        schema, is_required = _field_schema(field, attr in not_null)
         properties[field.short_name] = schema
         if is_required:
             required.append(field.short_name)
@@ -115,7 +124,9 @@ def _object_schema(form: t.Any) -> dict[str, t.Any]:
     return out
 
 
-def _field_schema(field: t.Any) -> tuple[dict[str, t.Any], bool]:
+def _field_schema(
+    field: t.Any, column_not_null: bool = False
+) -> tuple[dict[str, t.Any], bool]:
     """One field's schema, and whether the key is required."""
     if isinstance(field, f.FormField):
         nested = _object_schema(field.form)
@@ -144,8 +155,8 @@ def _field_schema(field: t.Any) -> tuple[dict[str, t.Any], bool]:
     default = field.default
     if isinstance(default, (str, int, float, bool)) and not callable(default):
         schema["default"] = default
-    if not required:
-        # null is accepted (and means missing) for every field that is not required.
+    if not null_refused(field, required, column_not_null):
+        # null is accepted (and means "clear it") where the form accepts it.
         if isinstance(schema.get("type"), str):
             schema["type"] = [schema["type"], "null"]
         if "enum" in schema:

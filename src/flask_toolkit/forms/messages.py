@@ -29,6 +29,13 @@ _OWN_MESSAGES: dict[str, dict[str, str]] = {
         "Unknown field.": "未知字段。",
         "Send this field in the JSON body.": "请在 JSON 请求体中发送该字段。",
         "Send this field only once.": "该字段只能发送一次。",
+        "This field cannot be null.": "该字段不能为 null。",
+        "Unknown field in the query string: send it in the JSON body.": (
+            "查询字符串中的未知字段：请在 JSON 请求体中发送。"
+        ),
+        "Unknown field in the body: send it in the query string.": (
+            "请求体中的未知字段：请在查询字符串中发送。"
+        ),
         "Send at most %(max)d items.": "最多发送 %(max)d 项。",
         "Not a valid value.": "不是有效的值。",
         "The request body is not valid JSON.": "请求体不是有效的 JSON。",
@@ -46,6 +53,13 @@ _OWN_MESSAGES: dict[str, dict[str, str]] = {
         "Unknown field.": "未知欄位。",
         "Send this field in the JSON body.": "請在 JSON 請求內容中傳送此欄位。",
         "Send this field only once.": "此欄位只能傳送一次。",
+        "This field cannot be null.": "此欄位不能為 null。",
+        "Unknown field in the query string: send it in the JSON body.": (
+            "查詢字串中的未知欄位：請在 JSON 請求內容中傳送。"
+        ),
+        "Unknown field in the body: send it in the query string.": (
+            "請求內容中的未知欄位：請在查詢字串中傳送。"
+        ),
         "Send at most %(max)d items.": "最多傳送 %(max)d 項。",
         "Not a valid value.": "不是有效的值。",
         "The request body is not valid JSON.": "請求內容不是有效的 JSON。",

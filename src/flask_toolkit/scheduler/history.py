@@ -18,6 +18,8 @@ import typing as t
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from .. import timefmt
+
 logger = logging.getLogger("flask_toolkit.scheduler")
 
 RUNNING = "running"
@@ -44,7 +46,9 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.replace(tzinfo=dt.timezone.utc).isoformat()
+    if value is None:
+        return None
+    return timefmt.format_datetime(value.replace(tzinfo=dt.timezone.utc))
 
 
 def now_utc() -> dt.datetime:

@@ -16,6 +16,8 @@ import typing as t
 from flask import g
 from flask import has_app_context
 
+from .. import timefmt
+
 #: Keys of a job declaration that are job options; other keys are trigger arguments.
 JOB_OPTIONS = frozenset(
     {
@@ -196,7 +198,7 @@ def trigger_key(trigger: t.Any) -> tuple[str, str, str]:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    return None if value is None else timefmt.format_datetime(value)
 
 
 def trigger_to_dict(trigger: t.Any) -> dict[str, t.Any]:

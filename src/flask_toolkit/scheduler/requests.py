@@ -9,6 +9,7 @@ from flask import current_app
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from .. import timefmt
 from ..errors import APIError
 from ..forms.body import read_json_request
 from ..state import get_state
@@ -71,7 +72,7 @@ def find_job(job_id: str) -> t.Any:
 
 
 def iso(value: t.Any) -> t.Any:
-    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
+    return timefmt.iso(value)
 
 
 def utc(value: dt.datetime) -> dt.datetime:
