@@ -19,8 +19,8 @@ the method. Numbers in the body are parsed as :class:`~decimal.Decimal` so a
 
 from __future__ import annotations
 
-import decimal
 import json
+import re
 import typing as t
 
 from flask import current_app
@@ -29,6 +29,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import config
 from ..errors import APIError
+from . import numbers
 from .messages import negotiate
 from .messages import own_message
 
@@ -44,6 +45,10 @@ config.register_defaults(
         "TOOLKIT_VALIDATION_TRANSLATE": True,
     }
 )
+
+#: ``\\uD800``-``\\uDFFF`` escapes (a pair is fine; a lone one is not text).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _CONSTANTS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
@@ -123,33 +128,90 @@ def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
     header = environ.get("CONTENT_LENGTH")
     length = int(header) if header and header.isdigit() else req.content_length
     if limit is not None and length is not None and length > limit:
-        _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+        _too_large(limit)
     if length == 0:
         return {}
-    try:
-        raw = req.get_data(cache=True)
-    except RequestEntityTooLarge:
-        _fail(413, "The request body is larger than %(max)d bytes.", max=limit or 0)
+    if length is None and limit is not None:
+        raw = _read_limited(req, limit)
+    else:
+        try:
+            raw = req.get_data(cache=True)
+        except RequestEntityTooLarge:
+            _too_large(limit or 0)
     if not raw:
         return {}
-    if limit is not None and len(raw) > limit:  # chunked bodies have no length header
-        _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+    if limit is not None and len(raw) > limit:
+        _too_large(limit)
+    encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding and encoding != "identity":
+        _fail(415, "Send the request body uncompressed, without 'Content-Encoding'.")
     if not _is_json(req, environ.get("CONTENT_TYPE", "")):
         _fail(
             415, "Send the request body as JSON, with 'Content-Type: application/json'."
         )
     try:
-        if decimals:
-            body = json.loads(
-                raw, parse_float=decimal.Decimal, parse_constant=_parse_constant
-            )
-        else:
-            body = json.loads(raw)
+        text = raw.decode(json.detect_encoding(raw))
+    except UnicodeDecodeError:
+        _fail(400, "The request body is not valid UTF-8 text.")
+    try:
+        body = json.loads(
+            text,
+            parse_float=numbers.parse_decimal if decimals else numbers.parse_float,
+            parse_int=numbers.parse_int,
+            parse_constant=_parse_constant,
+        )
     except (ValueError, RecursionError):
         _fail(400, "The request body is not valid JSON.")
+    if "\\u" in text and _ESCAPED_SURROGATE.search(text) and _has_surrogate(body):
+        _fail(400, "The request body is not valid UTF-8 text.")
     if not isinstance(body, dict):
         _fail(
             setting("TOOLKIT_VALIDATION_STATUS"),
             "The request body must be a JSON object.",
         )
     return body
+
+
+def _too_large(limit: int) -> t.NoReturn:
+    _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+
+
+def _read_limited(req: Request, limit: int) -> bytes:
+    """Read a body without a length (chunked): at most ``limit`` bytes, then 413."""
+    stream = req.stream
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            chunk = stream.read(min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except RequestEntityTooLarge:
+        _too_large(limit)
+    if size > limit:
+        _too_large(limit)
+    raw = b"".join(chunks)
+    # What get_data(cache=True) would keep, so later readers see the same bytes.
+    req._cached_data = raw  # type: ignore[attr-defined]
+    return raw
+
+
+def _has_surrogate(value: t.Any) -> bool:
+    """Whether a decoded JSON value has a lone surrogate in any string or key."""
+    stack = [value]
+    search = _SURROGATE.search
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if search(item):
+                return True
+        elif isinstance(item, dict):
+            for key, entry in item.items():
+                if search(key):
+                    return True
+                stack.append(entry)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
