@@ -42,6 +42,13 @@ config.register_defaults(
             "apikey",
             "auth_token",
             "bearer_token",
+            "token",
+            "id_token",
+            "refresh_token",
+            "jwt",
+            "x_api_key",
+            "authorization",
+            "password",
         ),
     }
 )

@@ -194,7 +194,7 @@ def _read_limited(req: Request, limit: int) -> bytes:
         _too_large(limit)
     raw = b"".join(chunks)
     # What get_data(cache=True) would keep, so later readers see the same bytes.
-    req._cached_data = raw  # type: ignore[attr-defined]
+    req._cached_data = raw
     return raw
 
 
