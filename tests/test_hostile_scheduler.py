@@ -203,7 +203,7 @@ def test_document_lists_the_statuses_of_hostile_inputs(
         def run(case: t.Any) -> None:
             case.query = {**(case.query or {}), "access_token": "leaked"}
             response = case.call_and_validate(headers=headers, checks=CHECKS)
-            seen.setdefault(operation.label, set()).add(response.status_code)
+            seen.setdefault(case.operation.label, set()).add(response.status_code)
 
         run()
     assert len(seen) == len(operations)
