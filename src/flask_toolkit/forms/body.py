@@ -154,12 +154,7 @@ def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
     except UnicodeDecodeError:
         _fail(400, "The request body is not valid UTF-8 text.")
     try:
-        body = json.loads(
-            text,
-            parse_float=numbers.parse_decimal if decimals else numbers.parse_float,
-            parse_int=numbers.parse_int,
-            parse_constant=_parse_constant,
-        )
+        body = numbers.loads(text, decimals=decimals, parse_constant=_parse_constant)
     except (ValueError, RecursionError):
         _fail(400, "The request body is not valid JSON.")
     if "\\u" in text and _ESCAPED_SURROGATE.search(text) and _has_surrogate(body):

@@ -38,6 +38,7 @@ import typing as t
 
 from wtforms import fields as f
 
+from . import numbers
 from .messages import own_message
 from .numbers import contains_out_of_range
 from .numbers import OutOfRange
@@ -112,7 +113,7 @@ def to_str(field: t.Any, value: t.Any, from_query: bool) -> str:
 
 def out_of_range(field: t.Any) -> InvalidValue:
     """The error for a number the field cannot take because of its size."""
-    return InvalidValue(message(field, "Number out of range."))
+    return InvalidValue(message(field, numbers.MESSAGE))
 
 
 def _checked_int(field: t.Any, number: int) -> int:
