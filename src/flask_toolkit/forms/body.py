@@ -3,18 +3,23 @@
 Every way a client can get the body wrong is answered in the error envelope, whatever
 kind of route the view is on (a validated endpoint is a JSON API by definition):
 
-- not JSON text (a syntax error, bad UTF-8, nested too deep): 400;
+- not JSON text (a syntax error, nested too deep): 400;
+- not UTF-8 text (bad bytes, or a lone surrogate, raw or escaped as ``\\ud800``): 400;
+- compressed (a ``Content-Encoding`` other than ``identity``): 415;
 - JSON, but not an object (a list, a string, a number, ``null``):
   ``TOOLKIT_VALIDATION_STATUS``;
 - a non-empty body without a JSON ``Content-Type``: 415;
 - larger than ``TOOLKIT_VALIDATION_MAX_BODY`` bytes (or Flask's
-  ``MAX_CONTENT_LENGTH``): 413;
+  ``MAX_CONTENT_LENGTH``): 413; a body without a length (chunked) is read up to the
+  limit and no further;
 - fields that fail validation: ``TOOLKIT_VALIDATION_STATUS`` with a mapping of field
   name to messages as ``msg``; every other case has a sentence as ``msg``.
 
 An empty body is no body: the form is filled from the query string alone, whatever
 the method. Numbers in the body are parsed as :class:`~decimal.Decimal` so a
-:class:`~wtforms.fields.DecimalField` gets exactly what the client wrote.
+:class:`~wtforms.fields.DecimalField` gets exactly what the client wrote, within the
+bounds of :mod:`flask_toolkit.forms.numbers` (beyond them a number is an
+:class:`~flask_toolkit.forms.numbers.OutOfRange` marker that fields refuse).
 """
 
 from __future__ import annotations
@@ -173,6 +178,9 @@ def _too_large(limit: int) -> t.NoReturn:
 
 def _read_limited(req: Request, limit: int) -> bytes:
     """Read a body without a length (chunked): at most ``limit`` bytes, then 413."""
+    cached: bytes | None = getattr(req, "_cached_data", None)
+    if cached is not None:  # read already, by get_data(cache=True)
+        return cached
     stream = req.stream
     chunks: list[bytes] = []
     size = 0

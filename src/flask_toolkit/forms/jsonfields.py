@@ -8,8 +8,10 @@ query-string value (a string, coerced) and returns the field's Python value, or 
 :class:`InvalidValue` with a message for the client.
 
 - ``StringField`` and its subclasses: a string in the body; the query string as is.
+  Text with a NUL character is refused (PostgreSQL cannot store it).
 - ``IntegerField``, ``IntegerRangeField``: an integer (``2.0`` counts, as in JSON
-  Schema); from the query string, ``[+-]digits``.
+  Schema); from the query string, ``[+-]digits``. Outside the signed 64-bit range it
+  is "Number out of range." unless the field has :class:`AllowBigIntegers`.
 - ``FloatField``: a number; from the query string, a decimal number.
 - ``DecimalField``, ``DecimalRangeField``: a number, exactly as written (bodies are
   parsed with :class:`~decimal.Decimal`); from the query string, a decimal number.
@@ -22,6 +24,10 @@ query-string value (a string, coerced) and returns the field's Python value, or 
   of the repeated key.
 - date and time fields, and any other field: a string, parsed by the field's own
   ``process_formdata`` (so its ``format`` applies).
+
+A body number beyond the bounds of :mod:`flask_toolkit.forms.numbers` arrives as an
+:class:`~flask_toolkit.forms.numbers.OutOfRange` marker: number fields answer it with
+"Number out of range.", the others with their type message.
 
 ``NaN`` and ``Infinity`` are refused by number fields unless the field has the
 :class:`AllowNonFinite` validator. A custom field can define
