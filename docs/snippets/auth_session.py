@@ -66,7 +66,13 @@ response = client.get("/notes")
 assert response.status_code == 302
 assert unquote(response.headers["Location"]) == "/login?next=/notes"
 
-client.post("/login?next=/notes", data={"username": "ada", "password": "correct horse"})
+# The login form carries a CSRF token; a login posted without it is refused, so a
+# page on another site cannot log a visitor in to someone else's account.
+page = client.get("/login").text
+login_token = page.split('value="')[1].split('"')[0]
+form = {"username": "ada", "password": "correct horse"}
+assert client.post("/login", data=form).status_code == 400
+client.post("/login?next=/notes", data={**form, "csrf_token": login_token})
 assert client.get("/notes").text == "notes of ada"
 
 # Unsafe requests authenticated by the cookie need the CSRF token ...
@@ -77,9 +83,11 @@ token = page.split('value="')[1].split('"')[0]
 assert client.post("/notes", headers={"X-CSRFToken": token}).status_code == 200
 
 # An open redirect through "next" is refused.
-bad = app.test_client().post(
+browser = app.test_client()
+page = browser.get("/login").text
+bad = browser.post(
     "/login?next=//evil.example",
-    data={"username": "ada", "password": "correct horse"},
+    data={**form, "csrf_token": page.split('value="')[1].split('"')[0]},
     headers={"Accept": "application/json"},
 )
 assert bad.status_code == 400

@@ -11,7 +11,9 @@ For every request, in this order:
    view marked :func:`public` a bad credential leaves the caller anonymous instead;
 4. an unsafe request authenticated by the session cookie must pass the CSRF check;
 5. with ``AUTH_DEFAULT_DENY``, an endpoint without any auth decorator answers 401
-   (anonymous) or 403. Static files and ``OPTIONS`` requests are exempt;
+   (anonymous) or 403. Static files (the static-folder routes Flask adds for the
+   app and its blueprints, not any view named ``static``) and ``OPTIONS`` requests
+   are exempt;
 6. the view's own ``@login_required`` / ``@require_permission`` rules are checked
    (401 / 403), before any view decorator runs: a caller who may not use the view
    never reaches ``@validate_data``, whatever the order of the decorators, and never
@@ -34,6 +36,7 @@ from flask.globals import _cv_request
 from ..errors import APIError
 from .challenges import forbidden
 from .challenges import unauthorized
+from .decorators import is_static_endpoint
 from .decorators import Protection
 from .decorators import protection_of
 from .identity import ANONYMOUS
@@ -72,9 +75,11 @@ def authenticate_request() -> None:
     method = req.method
     if endpoint is None or method == "OPTIONS":
         return
-    if endpoint == "static" or endpoint.endswith(".static"):
-        return
     app = ctx.app
+    if (endpoint == "static" or endpoint.endswith(".static")) and is_static_endpoint(
+        app, endpoint
+    ):
+        return
     toolkit_state = app.extensions["toolkit"]
     state: AuthState = toolkit_state.components["auth"]
     auth: Auth = toolkit_state.toolkit.auth
@@ -142,8 +147,10 @@ def _identify(
 
 def _refuse_query_credentials(app: Flask, req: Request) -> None:
     refused = app.config["AUTH_REFUSED_QUERY_PARAMS"]
+    key_header = app.config["AUTH_API_KEY_HEADER"].lower().replace("-", "_")
     for name in req.args:
-        if name.lower() in refused:
+        key = name.lower().replace("-", "_")
+        if key in refused or key == key_header:
             raise APIError(
                 400,
                 f"Credentials are not accepted in the URL (query parameter {name!r}):"

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 
 from ..cli import toolkit_cli
+from .decorators import is_static_endpoint
 from .decorators import protection_of
 
 _IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
@@ -23,7 +24,7 @@ def route_table() -> list[tuple[str, str, str, str]]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         methods = sorted((rule.methods or set()) - _IGNORED_METHODS) or ["OPTIONS"]
         endpoint = rule.endpoint
-        if endpoint == "static" or endpoint.endswith(".static"):
+        if is_static_endpoint(app, endpoint):
             rows.append((rule.rule, ",".join(methods), endpoint, "static (exempt)"))
             continue
         for method in methods:

@@ -53,6 +53,12 @@ config.register_defaults(
             "apikey",
             "auth_token",
             "bearer_token",
+            "id_token",
+            "refresh_token",
+            "jwt",
+            "x_api_key",
+            "authorization",
+            "password",
         ),
     }
 )

@@ -311,3 +311,27 @@ def protection_of(app: Flask, endpoint: str, method: str) -> Protection:
         is_public = bool(inherited) and all(r.kind == "public" for r in inherited)
     enforced = () if is_public else tuple(r for r in own if r.kind != "public")
     return Protection((*own, *inherited), is_public, enforced)
+
+
+def is_static_endpoint(app: Flask, endpoint: str) -> bool:
+    """Whether ``endpoint`` is a static-file route Flask made: the app's ``static``
+    (with a ``static_folder``) or a blueprint's ``<name>.static`` serving the
+    blueprint's ``static_folder``. A view function that is merely *named*
+    ``static`` is not one, and gets no exemption from default-deny.
+    """
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        return False
+    if endpoint == "static":
+        return app.static_folder is not None and getattr(
+            view, "__module__", ""
+        ).startswith("flask.")
+    name, _, last = endpoint.rpartition(".")
+    blueprint = app.blueprints.get(name)
+    return (
+        last == "static"
+        and blueprint is not None
+        and blueprint.static_folder is not None
+        and getattr(view, "__self__", None) is blueprint
+        and getattr(view, "__name__", "") == "send_static_file"
+    )

@@ -60,6 +60,16 @@ def login_user(identity: Identity, *, remember: bool = False) -> None:
     the session is dropped first (so a session id planted before login is useless),
     and the current request continues as ``identity``.
 
+    A login posted by an HTML form (any unsafe request whose body is not JSON) must
+    carry the CSRF token the login page rendered with ``csrf_token()``, as every
+    session-authenticated write does; otherwise a page on another site could log the
+    visitor in to the attacker's account (*login CSRF*). A JSON login cannot be
+    forged that way (browsers do not send ``Content-Type: application/json``
+    cross-site without a CORS preflight), so it needs no token.
+
+    :raises flask_toolkit.APIError: 400 when an HTML-form login has no valid CSRF
+        token (with ``AUTH_CSRF`` on).
+
     :param identity: what your identity loader returns for the user.
     :param remember: keep the cookie after the browser closes
         (``session.permanent``); the server-side limit ``AUTH_SESSION_MAX_AGE``
@@ -68,6 +78,13 @@ def login_user(identity: Identity, *, remember: bool = False) -> None:
     """
     if identity.id is None:
         raise ValueError("login_user() needs an authenticated identity, not anonymous.")
+    if (
+        current_app.config["AUTH_CSRF"]
+        and request.method not in SAFE_METHODS
+        and not request.is_json
+    ):
+        # Login CSRF: a cross-site form could log the victim in as the attacker.
+        check_csrf()
     session.clear()
     session.permanent = remember
     sid = "s-" + secrets.token_urlsafe(16)

@@ -31,6 +31,7 @@ from .. import config
 from . import errors as db_errors
 from . import lifecycle
 from . import pagination
+from .keys import KeySafeSession
 from .session import SessionScope
 
 config.register_defaults(
@@ -135,7 +136,9 @@ class Database:
         # An app that is thrown away (tests, app factories) closes its pooled
         # connections instead of leaving them to the garbage collector.
         weakref.finalize(app, engine.dispose)
-        factory = sa_orm.sessionmaker(bind=engine, **self._session_options)
+        factory = sa_orm.sessionmaker(
+            bind=engine, **{"class_": KeySafeSession, **self._session_options}
+        )
         get_state(app).components["db"] = _DBState(engine, factory)
         app.teardown_appcontext(self._teardown_session)
         db_errors.init_app(app)

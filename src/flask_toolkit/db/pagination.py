@@ -21,6 +21,7 @@ from flask import request
 
 from .. import config
 from ..errors import APIError
+from .keys import key_fits
 from .serialize import to_dict
 
 config.register_defaults({"TOOLKIT_PER_PAGE": 20, "TOOLKIT_MAX_PER_PAGE": 100})
@@ -94,7 +95,9 @@ def _number(name: str, given: int | None, default: int) -> int:
         number = value
     else:
         text = str(value).strip()
-        number = int(text) if text.isascii() and text.isdigit() else 0
+        # At most 10 digits: _LARGEST has 10, and int() of thousands is slow or fails.
+        ok = text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 10
+        number = int(text) if ok else 0
     if not 1 <= number <= _LARGEST:
         raise APIError(400, {name: [f"Must be a whole number from 1 to {_LARGEST}."]})
     return number
@@ -138,8 +141,13 @@ def get_or_404(
     *,
     description: str | None = None,
 ) -> _T:
-    """The row of ``model`` with primary key ``ident``, or a 404 in the envelope."""
-    obj = session.get(model, ident)
+    """The row of ``model`` with primary key ``ident``, or a 404 in the envelope.
+
+    An id its key column cannot hold (too large for the integer type, text with a
+    NUL character) is a 404 too, whatever session class is used
+    (see :mod:`flask_toolkit.db.keys`).
+    """
+    obj = session.get(model, ident) if key_fits(session, model, ident) else None
     if obj is None:
         raise APIError(404, description or f"{model.__name__} {ident!r} was not found.")
     return obj

@@ -3,25 +3,30 @@
 Every way a client can get the body wrong is answered in the error envelope, whatever
 kind of route the view is on (a validated endpoint is a JSON API by definition):
 
-- not JSON text (a syntax error, bad UTF-8, nested too deep): 400;
+- not JSON text (a syntax error, nested too deep): 400;
+- not UTF-8 text (bad bytes, or a lone surrogate, raw or escaped as ``\\ud800``): 400;
+- compressed (a ``Content-Encoding`` other than ``identity``): 415;
 - JSON, but not an object (a list, a string, a number, ``null``):
   ``TOOLKIT_VALIDATION_STATUS``;
 - a non-empty body without a JSON ``Content-Type``: 415;
 - larger than ``TOOLKIT_VALIDATION_MAX_BODY`` bytes (or Flask's
-  ``MAX_CONTENT_LENGTH``): 413;
+  ``MAX_CONTENT_LENGTH``): 413; a body without a length (chunked) is read up to the
+  limit and no further;
 - fields that fail validation: ``TOOLKIT_VALIDATION_STATUS`` with a mapping of field
   name to messages as ``msg``; every other case has a sentence as ``msg``.
 
 An empty body is no body (``{}``); whether a form reads the query string is its
 ``Meta.sources`` (see :mod:`flask_toolkit.forms.form`). Numbers in the body are parsed
 as :class:`~decimal.Decimal` so a :class:`~wtforms.fields.DecimalField` gets exactly
-what the client wrote.
+what the client wrote, within the
+bounds of :mod:`flask_toolkit.forms.numbers` (beyond them a number is an
+:class:`~flask_toolkit.forms.numbers.OutOfRange` marker that fields refuse).
 """
 
 from __future__ import annotations
 
-import decimal
 import json
+import re
 import typing as t
 
 from flask import current_app
@@ -30,6 +35,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import config
 from ..errors import APIError
+from . import numbers
 from .messages import negotiate
 from .messages import own_message
 
@@ -45,6 +51,10 @@ config.register_defaults(
         "TOOLKIT_VALIDATION_TRANSLATE": True,
     }
 )
+
+#: ``\\uD800``-``\\uDFFF`` escapes (a pair is fine; a lone one is not text).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _CONSTANTS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
@@ -124,33 +134,88 @@ def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
     header = environ.get("CONTENT_LENGTH")
     length = int(header) if header and header.isdigit() else req.content_length
     if limit is not None and length is not None and length > limit:
-        _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+        _too_large(limit)
     if length == 0:
         return {}
-    try:
-        raw = req.get_data(cache=True)
-    except RequestEntityTooLarge:
-        _fail(413, "The request body is larger than %(max)d bytes.", max=limit or 0)
+    if length is None and limit is not None:
+        raw = _read_limited(req, limit)
+    else:
+        try:
+            raw = req.get_data(cache=True)
+        except RequestEntityTooLarge:
+            _too_large(limit or 0)
     if not raw:
         return {}
-    if limit is not None and len(raw) > limit:  # chunked bodies have no length header
-        _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+    if limit is not None and len(raw) > limit:
+        _too_large(limit)
+    encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding and encoding != "identity":
+        _fail(415, "Send the request body uncompressed, without 'Content-Encoding'.")
     if not _is_json(req, environ.get("CONTENT_TYPE", "")):
         _fail(
             415, "Send the request body as JSON, with 'Content-Type: application/json'."
         )
     try:
-        if decimals:
-            body = json.loads(
-                raw, parse_float=decimal.Decimal, parse_constant=_parse_constant
-            )
-        else:
-            body = json.loads(raw)
+        text = raw.decode(json.detect_encoding(raw))
+    except UnicodeDecodeError:
+        _fail(400, "The request body is not valid UTF-8 text.")
+    try:
+        body = numbers.loads(text, decimals=decimals, parse_constant=_parse_constant)
     except (ValueError, RecursionError):
         _fail(400, "The request body is not valid JSON.")
+    if "\\u" in text and _ESCAPED_SURROGATE.search(text) and _has_surrogate(body):
+        _fail(400, "The request body is not valid UTF-8 text.")
     if not isinstance(body, dict):
         _fail(
             setting("TOOLKIT_VALIDATION_STATUS"),
             "The request body must be a JSON object.",
         )
     return body
+
+
+def _too_large(limit: int) -> t.NoReturn:
+    _fail(413, "The request body is larger than %(max)d bytes.", max=limit)
+
+
+def _read_limited(req: Request, limit: int) -> bytes:
+    """Read a body without a length (chunked): at most ``limit`` bytes, then 413."""
+    cached: bytes | None = getattr(req, "_cached_data", None)
+    if cached is not None:  # read already, by get_data(cache=True)
+        return cached
+    stream = req.stream
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            chunk = stream.read(min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except RequestEntityTooLarge:
+        _too_large(limit)
+    if size > limit:
+        _too_large(limit)
+    raw = b"".join(chunks)
+    # What get_data(cache=True) would keep, so later readers see the same bytes.
+    req._cached_data = raw
+    return raw
+
+
+def _has_surrogate(value: t.Any) -> bool:
+    """Whether a decoded JSON value has a lone surrogate in any string or key."""
+    stack = [value]
+    search = _SURROGATE.search
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if search(item):
+                return True
+        elif isinstance(item, dict):
+            for key, entry in item.items():
+                if search(key):
+                    return True
+                stack.append(entry)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

@@ -8,8 +8,10 @@ query-string value (a string, coerced) and returns the field's Python value, or 
 :class:`InvalidValue` with a message for the client.
 
 - ``StringField`` and its subclasses: a string in the body; the query string as is.
+  Text with a NUL character is refused (PostgreSQL cannot store it).
 - ``IntegerField``, ``IntegerRangeField``: an integer (``2.0`` counts, as in JSON
-  Schema); from the query string, ``[+-]digits``.
+  Schema); from the query string, ``[+-]digits``. Outside the signed 64-bit range it
+  is "Number out of range." unless the field has :class:`AllowBigIntegers`.
 - ``FloatField``: a number; from the query string, a decimal number.
 - ``DecimalField``, ``DecimalRangeField``: a number, exactly as written (bodies are
   parsed with :class:`~decimal.Decimal`); from the query string, a decimal number.
@@ -22,6 +24,10 @@ query-string value (a string, coerced) and returns the field's Python value, or 
   of the repeated key.
 - date and time fields, and any other field: a string, parsed by the field's own
   ``process_formdata`` (so its ``format`` applies).
+
+A body number beyond the bounds of :mod:`flask_toolkit.forms.numbers` arrives as an
+:class:`~flask_toolkit.forms.numbers.OutOfRange` marker: number fields answer it with
+"Number out of range.", the others with their type message.
 
 ``NaN`` and ``Infinity`` are refused by number fields unless the field has the
 :class:`AllowNonFinite` validator. A custom field can define
@@ -38,13 +44,19 @@ import typing as t
 
 from wtforms import fields as f
 
+from . import numbers
 from .messages import own_message
+from .numbers import contains_out_of_range
+from .numbers import OutOfRange
 
 #: ``(field, value, from_query) -> python value``
 Converter = t.Callable[[t.Any, t.Any, bool], t.Any]
 
 _INT_RE = re.compile(r"[+-]?[0-9]+\Z")
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+#: The default range of an integer field: a signed 64-bit integer, what every
+#: supported database stores in its largest integer column.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _TRUE = frozenset({"true", "1", "on", "yes"})
 _FALSE = frozenset({"false", "0", "off", "no"})
 
@@ -55,6 +67,24 @@ class InvalidValue(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class AllowBigIntegers:
+    """Let an integer field accept integers outside the signed 64-bit range.
+
+    Integer fields refuse them by default with "Number out of range.", because no
+    supported database can store or compare them in an integer column::
+
+        serial = IntegerField(validators=[AllowBigIntegers()])
+
+    Body numbers written with more than 1,000 digits are refused all the same
+    (see :mod:`flask_toolkit.forms.numbers`).
+    """
+
+    field_flags = {"allow_big_integers": True}
+
+    def __call__(self, form: t.Any, field: t.Any) -> None:
+        return None
 
 
 class AllowNonFinite:
@@ -81,24 +111,44 @@ def message(field: t.Any, text: str) -> str:
 
 def to_str(field: t.Any, value: t.Any, from_query: bool) -> str:
     if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidValue(message(field, "Text must not contain NUL characters."))
         return value
     raise InvalidValue(message(field, "Not a valid string."))
+
+
+def out_of_range(field: t.Any) -> InvalidValue:
+    """The error for a number the field cannot take because of its size."""
+    return InvalidValue(message(field, numbers.MESSAGE))
+
+
+def _checked_int(field: t.Any, number: int) -> int:
+    if INT64_MIN <= number <= INT64_MAX or field.flags.allow_big_integers:
+        return number
+    raise out_of_range(field)
 
 
 def _to_int(field: t.Any, value: t.Any, from_query: bool) -> int:
     if from_query:
         if isinstance(value, str) and _INT_RE.match(value.strip()):
+            text = value.strip().lstrip("+-").lstrip("0")
+            if len(text) > 19 and not field.flags.allow_big_integers:
+                raise out_of_range(field)
             try:
-                return int(value)
+                return _checked_int(field, int(value))
             except ValueError:  # more digits than int() allows
-                pass
+                raise out_of_range(field) from None
     elif isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return _checked_int(field, value)
     elif isinstance(value, decimal.Decimal) and value.is_finite():
         if value == value.to_integral_value():
-            return int(value)
+            if value.adjusted() > 18 and not field.flags.allow_big_integers:
+                raise out_of_range(field)
+            return _checked_int(field, int(value))
     elif isinstance(value, float) and value.is_integer():
-        return int(value)
+        return _checked_int(field, int(value))
+    elif isinstance(value, OutOfRange):
+        raise out_of_range(field)
     raise InvalidValue(message(field, "Not a valid integer value."))
 
 
@@ -126,15 +176,22 @@ def _to_float(field: t.Any, value: t.Any, from_query: bool) -> float:
     text = "Not a valid float value."
     if from_query:
         value = _query_number(field, value, text)
+    elif isinstance(value, OutOfRange):
+        raise out_of_range(field)
     elif isinstance(value, bool) or not isinstance(
         value, (int, float, decimal.Decimal)
     ):
         raise InvalidValue(message(field, text))
     try:
         result = float(value)
-    except (OverflowError, ValueError):
+    except OverflowError:  # an integer beyond the float range
+        raise out_of_range(field) from None
+    except ValueError:
         raise InvalidValue(message(field, text)) from None
     if not math.isfinite(result):
+        if isinstance(value, (int, decimal.Decimal)) and value == value:
+            if not isinstance(value, decimal.Decimal) or value.is_finite():
+                raise out_of_range(field)
         _finite_or_allowed(field, value, text)
     return result
 
@@ -145,6 +202,8 @@ def _to_decimal(field: t.Any, value: t.Any, from_query: bool) -> decimal.Decimal
         return decimal.Decimal(_query_number(field, value, text))
     if isinstance(value, bool):
         raise InvalidValue(message(field, text))
+    if isinstance(value, OutOfRange):
+        raise out_of_range(field)
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             _finite_or_allowed(field, value, text)
@@ -184,6 +243,8 @@ def _by_formdata(field: t.Any, value: t.Any, from_query: bool) -> t.Any:
 
 
 def _by_hook(field: t.Any, value: t.Any, from_query: bool) -> t.Any:
+    if isinstance(value, (OutOfRange, list, dict)) and contains_out_of_range(value):
+        raise out_of_range(field)
     try:
         return field.process_json(value, from_query)
     except ValueError as e:
@@ -211,7 +272,7 @@ def _choice(field: t.Any, value: t.Any, from_query: bool) -> t.Any:
             raise InvalidValue(
                 message(field, "Invalid Choice: could not coerce.")
             ) from None
-    if value is None or isinstance(value, (dict, list)):
+    if value is None or isinstance(value, (dict, list, OutOfRange)):
         raise InvalidValue(message(field, "Invalid Choice: could not coerce."))
     try:
         return field.coerce(value)

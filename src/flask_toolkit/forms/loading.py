@@ -256,4 +256,9 @@ def _put_list(form: t.Any, field: t.Any, value: t.Any, from_query: bool) -> None
     field.entries = []
     field.last_index = -1
     for item in value:
-        put(form, field._add_entry(), item, from_query, None)
+        entry = field._add_entry()
+        put(form, entry, item, from_query, None)
+        if entry.__dict__.get("_toolkit_state") != SENT:
+            # A list item is a value: null (or a blank query value for a non-text
+            # item) is refused, instead of reaching the view past the item's checks.
+            entry.process_errors = [entry.gettext("This field is required.")]

@@ -44,6 +44,12 @@ _OWN_MESSAGES: dict[str, dict[str, str]] = {
             "请以 JSON 格式发送请求体，并设置 'Content-Type: application/json'。"
         ),
         "The request body is larger than %(max)d bytes.": "请求体超过 %(max)d 字节。",
+        "Number out of range.": "数值超出范围。",
+        "Text must not contain NUL characters.": "文本不能包含 NUL 字符。",
+        "The request body is not valid UTF-8 text.": "请求体不是有效的 UTF-8 文本。",
+        "Send the request body uncompressed, without 'Content-Encoding'.": (
+            "请发送未压缩的请求体，不要设置 'Content-Encoding'。"
+        ),
     },
     "zh_TW": {
         "Not a valid string.": "不是有效的字串。",
@@ -69,6 +75,12 @@ _OWN_MESSAGES: dict[str, dict[str, str]] = {
         ),
         "The request body is larger than %(max)d bytes.": (
             "請求內容超過 %(max)d 位元組。"
+        ),
+        "Number out of range.": "數值超出範圍。",
+        "Text must not contain NUL characters.": "文字不能包含 NUL 字元。",
+        "The request body is not valid UTF-8 text.": "請求內容不是有效的 UTF-8 文字。",
+        "Send the request body uncompressed, without 'Content-Encoding'.": (
+            "請傳送未壓縮的請求內容，不要設定 'Content-Encoding'。"
         ),
     },
 }

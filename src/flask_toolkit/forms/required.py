@@ -28,6 +28,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError
 
 #: ``field._toolkit_state``: what the client sent for a field.
 MISSING, NULL, SENT = 0, 1, 2
@@ -86,17 +87,21 @@ class JSONOptional(Optional):  # type: ignore[misc]
 
 
 class QuickNumberRange(NumberRange):  # type: ignore[misc]
-    """``NumberRange`` that checks the passing case inline.
+    """``NumberRange`` that checks the passing case inline, and never overflows.
 
-    Used for validators whose bounds are plain numbers; any value that does not
-    plainly pass goes to WTForms' own ``NumberRange``, so messages and edge cases
-    (``None``, ``NaN``) are exactly WTForms'.
+    Any value that does not plainly pass goes to WTForms' own ``NumberRange``, so
+    messages and edge cases (``None``, ``NaN``) are exactly WTForms' — except for an
+    integer too large for a float (WTForms' ``math.isnan`` raises ``OverflowError``
+    on it), which gets WTForms' range message here instead.
     """
 
     def __call__(self, form: t.Any, field: t.Any) -> None:
         data = field.data
         low = self.min
         high = self.max
+        if callable(low) or callable(high):
+            low = low() if callable(low) else low
+            high = high() if callable(high) else high
         if (
             data is not None
             and data == data  # NaN is not equal to itself
@@ -104,6 +109,16 @@ class QuickNumberRange(NumberRange):  # type: ignore[misc]
             and (high is None or data <= high)
         ):
             return
+        if isinstance(data, int) and not isinstance(data, bool):
+            if self.message is not None:
+                text = self.message
+            elif high is None:
+                text = field.gettext("Number must be at least %(min)s.")
+            elif low is None:
+                text = field.gettext("Number must be at most %(max)s.")
+            else:
+                text = field.gettext("Number must be between %(min)s and %(max)s.")
+            raise ValidationError(text % {"min": low, "max": high})
         super().__call__(form, field)
 
 
@@ -124,8 +139,6 @@ def _convert(validator: t.Any) -> t.Any:
     ):
         return validator
     if type(validator) is NumberRange:
-        if callable(validator.min) or callable(validator.max):
-            return validator
         quick: t.Any = object.__new__(QuickNumberRange)
         quick.__dict__.update(validator.__dict__)
         return quick

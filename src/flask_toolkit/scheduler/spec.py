@@ -200,7 +200,8 @@ def build(app: Flask, blueprint_name: str) -> dict[str, t.Any]:
         ),
         "delete_job": openapi.describe(
             summary="Remove a job",
-            responses={204: "Removed.", **_AUTH, 404: _ERROR},
+            # 415: a body that is not JSON (a DELETE needs none).
+            responses={204: "Removed.", **_AUTH, 404: _ERROR, 415: _ERROR},
         ),
         "pause_job": _job_action("Pause a job", job),
         "resume_job": _job_action("Resume a paused job", job),
@@ -232,6 +233,10 @@ def build(app: Flask, blueprint_name: str) -> dict[str, t.Any]:
             },
         ),
     }
+    for op in ops.values():
+        # Every operation answers 400 to credentials in the query string
+        # (?access_token=...), before anything else is looked at.
+        op["responses"] = {400: _ERROR, **op["responses"]}
     doc = openapi.build_document(
         app,
         title="Scheduler API",
