@@ -266,10 +266,15 @@ def job_to_dict(job: t.Any, registry: t.Any = None) -> dict[str, t.Any]:
     :param registry: a :class:`Registry` or an app's ``AppTasks``, to name ``func``.
     """
     func_ref = getattr(job, "func_ref", None)
+    app_tasks = registry if hasattr(registry, "func_name") else None
+    if app_tasks is not None:
+        func = app_tasks.func_name(job)
+    else:
+        func = registry.name_of(job.func, func_ref) if registry else func_ref
     data: dict[str, t.Any] = {
         "id": job.id,
         "name": job.name,
-        "func": registry.name_of(job.func, func_ref) if registry else func_ref,
+        "func": func,
         "args": list(job.args),
         "kwargs": dict(job.kwargs),
     }
@@ -286,6 +291,6 @@ def job_to_dict(job: t.Any, registry: t.Any = None) -> dict[str, t.Any]:
             "paused": next_run_time is None,
         }
     )
-    if hasattr(registry, "kind"):
-        data["registered"] = registry.kind(job) != "unregistered"
+    if app_tasks is not None:
+        data["registered"] = app_tasks.kind(job) != "unregistered"
     return data

@@ -55,6 +55,8 @@ class AppTasks:
         self.own = Registry()
         #: Config job id -> the function ``SCHEDULER_JOBS`` gives it.
         self.configured: dict[str, t.Callable[..., t.Any]] = {}
+        #: Config job id -> the ``func`` reference as configured.
+        self.configured_refs: dict[str, str] = {}
 
     def configure(self, specs: t.Iterable[t.Any]) -> list[dict[str, t.Any]]:
         """Check the ``SCHEDULER_JOBS`` entries; return them with ``func`` imported.
@@ -74,6 +76,7 @@ class AppTasks:
                 )
             func = spec.get("func")
             if isinstance(func, str):
+                self.configured_refs[spec["id"]] = func
                 func = import_ref(func)
             elif not callable(func):
                 raise ValueError(
@@ -125,6 +128,15 @@ class AppTasks:
         """The task name of a job's function, else its import reference."""
         name = self.own.name_of(func, None) or self.shared.name_of(func, None)
         return name or func_ref
+
+    def func_name(self, job: t.Any) -> str | None:
+        """What the job JSON shows as ``func``: the task name, the reference its
+        ``SCHEDULER_JOBS`` entry gives, else the import reference."""
+        func, job_id = getattr(job, "func", None), str(getattr(job, "id", ""))
+        name = self.own.name_of(func, None) or self.shared.name_of(func, None)
+        if name is None and func is not None and self.configured.get(job_id) is func:
+            name = self.configured_refs.get(job_id)
+        return name or getattr(job, "func_ref", None)
 
     def kind(self, job: t.Any) -> str:
         """:data:`TASK`, :data:`CONFIGURED` or :data:`UNREGISTERED` for a job."""
