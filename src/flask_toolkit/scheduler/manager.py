@@ -8,7 +8,6 @@ import typing as t
 
 from apscheduler.jobstores.base import ConflictingIdError
 from flask import Flask
-from flask import has_app_context
 
 from . import listing
 from . import options
@@ -34,17 +33,18 @@ if t.TYPE_CHECKING:
     from ..extension import Toolkit
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+#: How many jobs (the first by id) opening the scheduler checks for unregistered
+#: functions: few enough that opening stays fast with many jobs.
+CHECKED_AT_OPEN = 1000
 
 
 class SchedulerManager:
     """APScheduler 3.x inside the app (the contract: :mod:`flask_toolkit.scheduler`).
 
-    Tasks are declared at import time (``@toolkit.scheduler.task(...)``,
-    ``toolkit.scheduler.register``) and available to every app the toolkit is
-    registered on, before or after; ``register(func, app=app)`` adds a task to one app.
-    The functions of an app's ``SCHEDULER_JOBS`` are not tasks: they run as configured
-    and cannot be scheduled again through :meth:`add_job` or the API. Everything else
-    acts on the scheduler of ``current_app``, so call the methods inside an app context.
+    Tasks declared at import time (``@toolkit.scheduler.task(...)``) are tasks of every
+    app of the toolkit (see :mod:`~flask_toolkit.scheduler.tasks` for the rules);
+    everything else acts on the scheduler of ``current_app``, so call the methods
+    inside an app context.
 
     :param toolkit: the owning :class:`~flask_toolkit.Toolkit`, for its database.
     """
@@ -100,9 +100,10 @@ class SchedulerManager:
             self._sync_job(state, spec)
         for spec in self._declared:
             self._sync_job(state, dict(spec))
-        warn_unregistered(
-            state.app, t.cast(AppScheduler, state.scheduler).get_jobs(), tasks
+        first, total = listing.list_page(
+            state.scheduler, 1, CHECKED_AT_OPEN, None, None, None, None, "id"
         )
+        warn_unregistered(state.app, first, tasks, total)
 
     def _sync_job(self, state: AppScheduling, spec: dict[str, t.Any]) -> None:
         """Add a declared job, or bring the stored job of that id up to date.
@@ -183,10 +184,7 @@ class SchedulerManager:
         :param app: register the task for this app only (after ``init_app``); by
             default it is a task of every app of the toolkit.
         """
-        if app is not None:
-            app_tasks(app).add(func, name)
-        else:
-            self._registry.add(func, name)
+        (self._registry if app is None else app_tasks(app)).add(func, name)
         return func
 
     @property
@@ -194,9 +192,10 @@ class SchedulerManager:
         """Name -> function of every task that may be scheduled: the current app's
         tasks inside an app context, else those of every app.
         """
-        if has_app_context():
+        try:
             return app_tasks().tasks()
-        return self._registry.as_mapping()
+        except RuntimeError:  # no app context, or an app without the toolkit
+            return self._registry.as_mapping()
 
     def task(
         self, trigger: str | t.Any, id: str | None = None, **trigger_args: t.Any

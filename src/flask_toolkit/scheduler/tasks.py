@@ -188,13 +188,21 @@ def warn_ignored_keys(app: Flask) -> None:
             )
 
 
-def warn_unregistered(app: Flask, jobs: t.Iterable[t.Any], tasks: AppTasks) -> None:
-    """Log one warning naming the jobs whose function is not known to the app."""
+def warn_unregistered(
+    app: Flask, jobs: t.Sequence[t.Any], tasks: AppTasks, total: int
+) -> None:
+    """Log one warning naming the jobs whose function is not known to the app.
+
+    :param jobs: the jobs checked (the first ones by id).
+    :param total: how many jobs there are in all.
+    """
     found = [job for job in jobs if tasks.kind(job) == UNREGISTERED]
     if not found:
         return
     shown = ", ".join(f"{job.id!r} ({job.func_ref})" for job in found[:20])
     more = f" and {len(found) - 20} more" if len(found) > 20 else ""
+    if total > len(jobs):
+        more += f" among the first {len(jobs)} of {total} jobs"
     app.logger.warning(
         "%d job(s) in the job stores run functions that are not registered tasks:"
         " %s%s. They keep their schedule, but the scheduler API only lists, pauses"
