@@ -430,3 +430,26 @@ def test_no_warning_without_those_keys(
     h.close(app)
     assert "Flask-APScheduler setting" not in caplog.text
     assert os.path.isdir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "n\x00ul"},
+        {"args": ["a\x00b"]},
+        {"kwargs": {"x": "a\x00b"}},
+        {"name": "x\ud800"},
+        {"args": ["x\udfff"]},
+    ],
+)
+def test_odd_text_in_other_fields_is_never_a_500(
+    admin: h.Caller, changes: dict[str, t.Any]
+) -> None:
+    body = json.dumps({**JOB, **changes})
+    response = admin.post(
+        "/scheduler/jobs", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (200, 400), response.data
+    if response.status_code == 200:
+        job = admin.get("/scheduler/jobs/job1").json
+        assert {key: job[key] for key in changes} == changes
