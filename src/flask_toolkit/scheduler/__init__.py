@@ -61,8 +61,8 @@ Listing
     ``job_to_dict(job)`` -> JSON-ready dict in Flask-APScheduler's job format (``id``,
     ``name``, ``func``, ``args``, ``kwargs``, ``trigger`` and its fields,
     ``misfire_grace_time``, ``max_instances``, ``next_run_time`` as ISO 8601) plus
-    ``coalesce``, ``jobstore``, ``executor``, ``paused``, ``registered``. ``func`` is the
-    registry name.
+    ``coalesce``, ``jobstore``, ``executor``, ``paused``, ``registered``. ``func``
+    is the registry name.
 
 History
     ``history.runs(job_id, page=1, per_page=50)`` -> ``(rows, total)``, newest first;

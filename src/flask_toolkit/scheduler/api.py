@@ -3,12 +3,12 @@
 :func:`init_api` registers a :class:`~flask.Blueprint` at ``SCHEDULER_API_PREFIX``
 (default ``/scheduler``) whose endpoint names carry ``SCHEDULER_ENDPOINT_PREFIX``
 (default ``scheduler.``), as Flask-APScheduler names its routes. Read endpoints need
-the ``scheduler:read`` permission, the others ``scheduler:write``; every write must be
-sent as ``Content-Type: application/json``. Every body and query string is validated
-by the forms of :mod:`~flask_toolkit.scheduler.schemas` before the manager is called;
-each change is written to the app logger as an audit line. Every error answer is the
-toolkit's envelope plus Flask-APScheduler's ``error_message`` (one sentence), so both
-kinds of clients read it.
+the ``scheduler:read`` permission, the others ``scheduler:write``; a write's body is
+JSON, sent as ``Content-Type: application/json`` or without a type. Every body and
+query string is validated by the forms of :mod:`~flask_toolkit.scheduler.schemas`
+before the manager is called; each change is written to the app logger as an audit
+line. Every error answer is the toolkit's envelope plus Flask-APScheduler's
+``error_message`` (one sentence), so both kinds of clients read it.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def require_json() -> None:
         raise APIError(
             415,
             "Send scheduler API changes as JSON, with 'Content-Type: application/json'"
-            " (or no body at all where none is needed).",
+            " or without a Content-Type (or no body at all where none is needed).",
         )
 
 
