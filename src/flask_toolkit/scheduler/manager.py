@@ -33,9 +33,6 @@ if t.TYPE_CHECKING:
     from ..extension import Toolkit
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-#: How many jobs (the first by id) opening the scheduler checks for unregistered
-#: functions: few enough that opening stays fast with many jobs.
-CHECKED_AT_OPEN = 1000
 
 
 class SchedulerManager:
@@ -100,10 +97,7 @@ class SchedulerManager:
             self._sync_job(state, spec)
         for spec in self._declared:
             self._sync_job(state, dict(spec))
-        first, total = listing.list_page(
-            state.scheduler, 1, CHECKED_AT_OPEN, None, None, None, None, "id"
-        )
-        warn_unregistered(state.app, first, tasks, total)
+        warn_unregistered(state.app, state.scheduler, tasks)
 
     def _sync_job(self, state: AppScheduling, spec: dict[str, t.Any]) -> None:
         """Add a declared job, or bring the stored job of that id up to date.
