@@ -45,7 +45,7 @@ def store_app(
 ) -> t.Iterator[Flask]:
     """An API app whose default job store is the app database on each backend, or
     Redis."""
-    config: dict[str, t.Any] = {}
+    config: dict[str, t.Any] = {"SCHEDULER_DASHBOARD_ENABLED": True}
     database = None
     if request.param in ("postgresql", "mariadb"):
         database = server_databases.get(request.param)
@@ -453,3 +453,15 @@ def test_odd_text_in_other_fields_is_never_a_500(
     if response.status_code == 200:
         job = admin.get("/scheduler/jobs/job1").json
         assert {key: job[key] for key in changes} == changes
+
+
+@pytest.mark.parametrize("quoted", ["a%00b", "x%ED%A0%80", "%0A"])
+def test_dashboard_pages_of_ids_no_job_can_have_are_404(
+    store_app: Flask, admin: h.Caller, quoted: str
+) -> None:
+    admin.post("/scheduler/jobs", JOB)
+    assert admin.get("/scheduler/dashboard/jobs/job1").status_code == 200
+    path = f"/scheduler/dashboard/jobs/{quoted}"
+    assert admin.get(path).status_code == 404
+    response = admin.post(f"{path}/run", data={"csrf_token": "x"})
+    assert response.status_code in (400, 404)
