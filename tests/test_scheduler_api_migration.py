@@ -246,7 +246,8 @@ def test_ids_with_control_characters_are_field_errors(
 ) -> None:
     response = admin.post("/scheduler/jobs", {**JOB, "id": job_id})
     assert response.status_code == 400, response.json
-    assert "control characters" in response.json["msg"]["id"][0]
+    message = response.json["msg"]["id"][0]  # NUL: the body reader's own rule
+    assert "control characters" in message or "NUL characters" in message
     assert admin.get("/scheduler/jobs").json == []
 
 
@@ -333,7 +334,7 @@ def test_bodies_without_content_type_need_csrf_from_cookie_callers(
             return "ok"
 
         client = app.test_client()
-        assert client.post("/login").status_code == 200
+        assert client.post("/login", json={}).status_code == 200
         response = client.post("/scheduler/jobs", data=json.dumps(JOB))
         assert response.status_code == 400
         assert "CSRF" in response.json["msg"]
