@@ -17,9 +17,11 @@ works the same in the leader, in a standby process and in a process that never s
 the scheduler.
 
 Registry
-    ``registry`` -> ``Mapping[str, Callable]``: the only functions the API may schedule.
-    Names are ``"module:qualname"`` unless given. Filled by ``@task``, ``register(func,
-    name=None)`` and the ``func`` of config jobs.
+    ``registry`` -> ``Mapping[str, Callable]``: the only functions the API may schedule,
+    those of the current app (:mod:`~flask_toolkit.scheduler.tasks`). Names are
+    ``"module:qualname"`` unless given. Filled by ``@task`` and ``register(func,
+    name=None)`` for every app, ``register(func, app=app)`` for one; the ``func`` of a
+    config job only runs as configured and is not in it.
 
 Declaring and controlling jobs (APScheduler semantics and exceptions)
     ``task(trigger, id=None, **trigger_args)`` decorator; ``add_job(id, func,
@@ -59,7 +61,8 @@ Listing
     ``job_to_dict(job)`` -> JSON-ready dict in Flask-APScheduler's job format (``id``,
     ``name``, ``func``, ``args``, ``kwargs``, ``trigger`` and its fields,
     ``misfire_grace_time``, ``max_instances``, ``next_run_time`` as ISO 8601) plus
-    ``coalesce``, ``jobstore``, ``executor``, ``paused``. ``func`` is the registry name.
+    ``coalesce``, ``jobstore``, ``executor``, ``paused``, ``registered``. ``func``
+    is the registry name.
 
 History
     ``history.runs(job_id, page=1, per_page=50)`` -> ``(rows, total)``, newest first;

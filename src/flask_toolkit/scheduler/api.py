@@ -3,10 +3,12 @@
 :func:`init_api` registers a :class:`~flask.Blueprint` at ``SCHEDULER_API_PREFIX``
 (default ``/scheduler``) whose endpoint names carry ``SCHEDULER_ENDPOINT_PREFIX``
 (default ``scheduler.``), as Flask-APScheduler names its routes. Read endpoints need
-the ``scheduler:read`` permission, the others ``scheduler:write``; every write must be
-sent as ``Content-Type: application/json``. Every body and query string is validated
-by the forms of :mod:`~flask_toolkit.scheduler.schemas` before the manager is called;
-each change is written to the app logger as an audit line.
+the ``scheduler:read`` permission, the others ``scheduler:write``; a write's body is
+JSON, sent as ``Content-Type: application/json`` or without a type. Every body and
+query string is validated by the forms of :mod:`~flask_toolkit.scheduler.schemas`
+before the manager is called; each change is written to the app logger as an audit
+line. Every error answer is the toolkit's envelope plus Flask-APScheduler's
+``error_message`` (one sentence), so both kinds of clients read it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask import Blueprint
 from flask import current_app
 from flask import Flask
 from flask import request
+from flask import Response
 from flask.typing import ResponseReturnValue
 
 from .. import config
@@ -103,6 +106,7 @@ def init_api(app: Flask, manager: SchedulerManager) -> None:
         name=endpoint_prefix[:-1], url_prefix=prefix, allow_anonymous=anonymous
     )
     app.register_blueprint(blueprint)
+    app.after_request(_error_message_hook(blueprint.name, prefix))
     if prefix:
         # Unknown paths under the prefix get the JSON 404 too.
         prefixes = tuple(cfg["TOOLKIT_API_PREFIXES"])
@@ -151,6 +155,40 @@ def create_blueprint(
     for rule, view, method, guard in routes:
         bp.add_url_rule(rule, view.__name__, guard(view), methods=[method])
     return bp
+
+
+def error_text(msg: t.Any) -> str:
+    """One sentence from an envelope's message: field errors become ``field: ...``."""
+    if isinstance(msg, str):
+        return msg
+    if isinstance(msg, t.Mapping):
+        return "; ".join(f"{key}: {error_text(value)}" for key, value in msg.items())
+    if isinstance(msg, (list, tuple)):
+        return " ".join(error_text(item) for item in msg)
+    return "" if msg is None else str(msg)
+
+
+def _error_message_hook(
+    blueprint: str, prefix: str
+) -> t.Callable[[Response], Response]:
+    def add_error_message(response: Response) -> Response:
+        if response.status_code < 400 or not response.is_json:
+            return response
+        path = request.path
+        under_prefix = bool(prefix) and (
+            path == prefix or path.startswith(prefix + "/")
+        )
+        if request.blueprint != blueprint and not under_prefix:
+            return response
+        data = response.get_json(silent=True)
+        if isinstance(data, dict) and "error_message" not in data:
+            message = error_text(data.get("msg")) or response.status
+            response.set_data(
+                current_app.json.dumps({**data, "error_message": message})
+            )
+        return response
+
+    return add_error_message
 
 
 def get_scheduler_info() -> ResponseReturnValue:

@@ -36,18 +36,31 @@ def jobs_cli() -> None:
 
 
 @jobs_cli.command("list")
+@click.option(
+    "--unregistered",
+    is_flag=True,
+    help="Only the jobs whose function is not a registered task.",
+)
 @with_appcontext
-def list_command() -> None:
-    """List the jobs of the job stores, next run first."""
+def list_command(unregistered: bool) -> None:
+    """List the jobs of the job stores, next run first.
+
+    A job whose function is not a registered task (nor its SCHEDULER_JOBS function)
+    is marked UNREGISTERED: it keeps its schedule, but the API will not run it.
+    """
     manager = _manager()
-    jobs, total = manager.list_jobs(page=1, per_page=10_000)
-    if not total:
-        click.echo("No jobs.")
-        return
+    jobs, _ = manager.list_jobs(page=1, per_page=10_000)
+    shown = 0
     for job in jobs:
         data = manager.job_to_dict(job)
+        if unregistered and data["registered"]:
+            continue
+        shown += 1
         when = "paused" if data["paused"] else data["next_run_time"]
-        click.echo(f"{data['id']}\t{data['func']}\t{job.trigger}\t{when}")
+        mark = "" if data["registered"] else "\tUNREGISTERED"
+        click.echo(f"{data['id']}\t{data['func']}\t{job.trigger}\t{when}{mark}")
+    if not shown:
+        click.echo("No unregistered jobs." if unregistered else "No jobs.")
 
 
 @jobs_cli.command("run")

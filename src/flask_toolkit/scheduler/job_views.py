@@ -16,11 +16,14 @@ from .paging import page_args
 from .paging import paged_response
 from .paging import query_form
 from .requests import body
+from .requests import check_id
 from .requests import find_job
 from .requests import iso
 from .requests import job_json
+from .requests import job_kind
 from .requests import not_found
 from .requests import prefix
+from .requests import refuse_unregistered
 from .requests import require_json
 from .requests import scheduler_manager
 from .requests import utc
@@ -28,6 +31,9 @@ from .schemas import check_call
 from .schemas import ListJobsForm
 from .schemas import PageForm
 from .schemas import parse_job
+from .tasks import CONFIGURED
+from .tasks import UNREGISTERED
+from .tasks import unregistered_message
 
 
 def add_job() -> ResponseReturnValue:
@@ -101,6 +107,17 @@ def update_job(job_id: str) -> ResponseReturnValue:
     changes = dict(parsed.options)
     if changes.get("name") == "":
         changes["name"] = job_id
+    kind = job_kind(job)
+    if "func" not in changes:  # a new func is a task: the body was validated
+        if kind == UNREGISTERED and (changes or parsed.trigger is not None):
+            raise APIError(409, unregistered_message(job, "changed"))
+        if kind == CONFIGURED and {"args", "kwargs"} & set(changes):
+            raise APIError(
+                409,
+                f"Job {job_id!r} runs as SCHEDULER_JOBS configures it, so the API"
+                " cannot change its arguments; change them in the app's config, or"
+                " schedule a registered task with your arguments instead.",
+            )
     if {"func", "args", "kwargs"} & set(changes):
         check_call(
             changes.get("func") or manager.job_to_dict(job)["func"],
@@ -124,7 +141,7 @@ def delete_job(job_id: str) -> ResponseReturnValue:
 
     require_json()
     try:
-        scheduler_manager().remove_job(job_id)
+        scheduler_manager().remove_job(check_id(job_id))
     except JobLookupError:
         raise not_found(job_id) from None
     audit("delete_job", job_id)
@@ -136,7 +153,7 @@ def pause_job(job_id: str) -> ResponseReturnValue:
 
     body()
     try:
-        job = scheduler_manager().pause_job(job_id)
+        job = scheduler_manager().pause_job(check_id(job_id))
     except JobLookupError:
         raise not_found(job_id) from None
     audit("pause_job", job_id)
@@ -147,16 +164,16 @@ def resume_job(job_id: str) -> ResponseReturnValue:
     from apscheduler.jobstores.base import JobLookupError
 
     body()
+    refuse_unregistered(find_job(job_id), "resumed")
     try:
         job = scheduler_manager().resume_job(job_id)
     except JobLookupError:
         raise not_found(job_id) from None
     audit("resume_job", job_id)
     if job is None:
-        raise APIError(
-            404,
-            f"The schedule of job {job_id!r} has ended, so resuming it removed it.",
-        )
+        # The schedule has ended, so resuming removed the job: Flask-APScheduler
+        # answers 200 with null, and so do we.
+        return current_app.json.response(None)
     return job_json(job)
 
 
@@ -165,6 +182,7 @@ def run_job(job_id: str) -> ResponseReturnValue:
 
     body()
     job = find_job(job_id)
+    refuse_unregistered(job, "run")
     try:
         run = scheduler_manager().run_job(job_id)
     except MaxInstancesReachedError:
@@ -187,7 +205,7 @@ def get_job_runs(job_id: str) -> ResponseReturnValue:
     form = query_form(PageForm)
     page, per_page = page_args(form)
     manager = scheduler_manager()
-    rows, total = manager.history.runs(job_id, page=page, per_page=per_page)
+    rows, total = manager.history.runs(check_id(job_id), page=page, per_page=per_page)
     if total == 0 and manager.get_job(job_id) is None:
         raise not_found(job_id)
     items = [{key: iso(value) for key, value in row.items()} for row in rows]

@@ -1,9 +1,8 @@
 """The task registry, job declarations from config, and the job JSON format.
 
 Only registered functions can be scheduled through the manager (and so through the REST
-API): a client names a task, it never sends an import path to run. Config jobs are code
-and trusted, so their ``func`` references (``"package.module:function"``) are
-imported and registered under that reference.
+API): a client names a task, it never sends an import path to run. Each app's own view
+of the tasks is :class:`~flask_toolkit.scheduler.tasks.AppTasks`.
 """
 
 from __future__ import annotations
@@ -166,6 +165,9 @@ class Registry:
     def as_mapping(self) -> t.Mapping[str, t.Callable[..., t.Any]]:
         return dict(self._funcs)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._funcs
+
 
 def split_declaration(
     spec: t.Mapping[str, t.Any],
@@ -250,19 +252,29 @@ def trigger_to_dict(trigger: t.Any) -> dict[str, t.Any]:
     return data
 
 
-def job_to_dict(job: t.Any, registry: Registry | None = None) -> dict[str, t.Any]:
+def job_to_dict(job: t.Any, registry: t.Any = None) -> dict[str, t.Any]:
     """A JSON-ready dict of an APScheduler job, in Flask-APScheduler's format plus more.
 
     Keys: ``id``, ``name``, ``func`` (the registry name, else the import reference),
     ``args``, ``kwargs``, ``trigger`` and the trigger's fields, ``next_run_time`` (ISO
     8601 or ``None``), ``misfire_grace_time``, ``max_instances``, ``coalesce``,
-    ``jobstore``, ``executor``, ``paused``.
+    ``jobstore``, ``executor``, ``paused``; with an app's
+    :class:`~flask_toolkit.scheduler.tasks.AppTasks` as ``registry``, also
+    ``registered``: whether the function is a task or the job's configured function
+    (``False``: the API lists, pauses and deletes the job, but will not run it).
+
+    :param registry: a :class:`Registry` or an app's ``AppTasks``, to name ``func``.
     """
     func_ref = getattr(job, "func_ref", None)
+    app_tasks = registry if hasattr(registry, "func_name") else None
+    if app_tasks is not None:
+        func = app_tasks.func_name(job)
+    else:
+        func = registry.name_of(job.func, func_ref) if registry else func_ref
     data: dict[str, t.Any] = {
         "id": job.id,
         "name": job.name,
-        "func": registry.name_of(job.func, func_ref) if registry else func_ref,
+        "func": func,
         "args": list(job.args),
         "kwargs": dict(job.kwargs),
     }
@@ -279,4 +291,6 @@ def job_to_dict(job: t.Any, registry: Registry | None = None) -> dict[str, t.Any
             "paused": next_run_time is None,
         }
     )
+    if app_tasks is not None:
+        data["registered"] = app_tasks.kind(job) != "unregistered"
     return data

@@ -14,7 +14,7 @@ from . import options
 from .api import init_api  # at import: registers the API's config keys
 from .dashboard import init_dashboard  # at import: registers its config keys
 from .history import History
-from .jobs import import_ref
+from .ids import exact_ids
 from .jobs import job_to_dict
 from .jobs import Registry
 from .jobs import RunRef
@@ -23,6 +23,11 @@ from .jobs import SYNCED_OPTIONS
 from .jobs import trigger_key
 from .lifecycle import AppScheduling
 from .runner import AppScheduler
+from .tasks import app_tasks
+from .tasks import AppTasks
+from .tasks import TASKS_KEY
+from .tasks import warn_ignored_keys
+from .tasks import warn_unregistered
 
 if t.TYPE_CHECKING:
     from ..extension import Toolkit
@@ -33,9 +38,10 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 class SchedulerManager:
     """APScheduler 3.x inside the app (the contract: :mod:`flask_toolkit.scheduler`).
 
-    Tasks are declared at import time (``@toolkit.scheduler.task(...)``) and shared by
-    every app of the toolkit; everything else acts on the scheduler of ``current_app``,
-    so call the methods inside an app context.
+    Tasks declared at import time (``@toolkit.scheduler.task(...)``) are tasks of every
+    app of the toolkit (see :mod:`~flask_toolkit.scheduler.tasks` for the rules);
+    everything else acts on the scheduler of ``current_app``, so call the methods
+    inside an app context.
 
     :param toolkit: the owning :class:`~flask_toolkit.Toolkit`, for its database.
     """
@@ -61,6 +67,8 @@ class SchedulerManager:
         from ..state import get_state
 
         options.prepare_config(app)
+        get_state(app).components[TASKS_KEY] = AppTasks(self._registry)
+        warn_ignored_keys(app)
         history = History(
             self._toolkit.db.get_engine(app),
             app.config["SCHEDULER_HISTORY_TABLE"],
@@ -77,28 +85,19 @@ class SchedulerManager:
 
     def _build(self, state: AppScheduling) -> AppScheduler:
         engine = self._toolkit.db.get_engine(state.app)
-        return AppScheduler(
-            state.runner, **options.scheduler_options(state.app, engine)
-        )
+        scheduler_options = options.scheduler_options(state.app, engine)
+        for store in scheduler_options["jobstores"].values():
+            exact_ids(store)
+        return AppScheduler(state.runner, **scheduler_options)
 
     def _load_jobs(self, state: AppScheduling) -> None:
         cfg = state.app.config
-        specs = list(cfg["SCHEDULER_JOBS"] or cfg.get("JOBS") or [])
-        for spec in specs:
-            spec = dict(spec)
-            func = spec.get("func")
-            if isinstance(func, str):
-                spec["func"] = self._registry.add(import_ref(func), func)
-            elif callable(func):
-                spec["func"] = self._registry.add(func)
-            if not spec.get("id"):
-                raise ValueError(
-                    f"Every job in SCHEDULER_JOBS needs an 'id' so that restarts update"
-                    f" it instead of adding a copy: {spec!r}"
-                )
+        tasks = app_tasks(state.app)
+        for spec in tasks.configure(cfg["SCHEDULER_JOBS"] or cfg.get("JOBS") or []):
             self._sync_job(state, spec)
         for spec in self._declared:
             self._sync_job(state, dict(spec))
+        warn_unregistered(state.app, state.scheduler, tasks)
 
     def _sync_job(self, state: AppScheduling, spec: dict[str, t.Any]) -> None:
         """Add a declared job, or bring the stored job of that id up to date.
@@ -112,7 +111,11 @@ class SchedulerManager:
         options, trigger_name, trigger_args = split_declaration(spec)
         options.pop("replace_existing", None)
         job_id = options.pop("id")
-        name, func = self._registry.resolve(options.pop("func"))
+        if not options.get("name"):  # as Flask-APScheduler: named after the id
+            options["name"] = job_id
+        func = options.pop("func")
+        if not callable(func):
+            func = app_tasks(state.app).resolve(func)[1]
         jobstore = options.pop("jobstore", None)
         trigger = scheduler.create_trigger(trigger_name, trigger_args)
         existing = scheduler.get_job(job_id, jobstore)
@@ -165,18 +168,28 @@ class SchedulerManager:
 
     # the registry
 
-    def register(self, func: F, name: str | None = None) -> F:
+    def register(
+        self, func: F, name: str | None = None, *, app: Flask | None = None
+    ) -> F:
         """Allow ``func`` to be scheduled, as ``name`` (default ``"module:qualname"``).
 
         Usable as a decorator (``@toolkit.scheduler.register``).
+
+        :param app: register the task for this app only (after ``init_app``); by
+            default it is a task of every app of the toolkit.
         """
-        self._registry.add(func, name)
+        (self._registry if app is None else app_tasks(app)).add(func, name)
         return func
 
     @property
     def registry(self) -> t.Mapping[str, t.Callable[..., t.Any]]:
-        """Name -> function of every task that may be scheduled."""
-        return self._registry.as_mapping()
+        """Name -> function of every task that may be scheduled: the current app's
+        tasks inside an app context, else those of every app.
+        """
+        try:
+            return app_tasks().tasks()
+        except RuntimeError:  # no app context, or an app without the toolkit
+            return self._registry.as_mapping()
 
     def task(
         self, trigger: str | t.Any, id: str | None = None, **trigger_args: t.Any
@@ -222,13 +235,18 @@ class SchedulerManager:
     ) -> t.Any:
         """Add a job running the registered task ``func``; return the APScheduler job.
 
+        The job is named after its id unless ``name`` is given, as in
+        Flask-APScheduler.
+
         :param kwargs: job options (``args``, ``kwargs``, ``name``, ``next_run_time``,
             ``replace_existing``, ...) and the trigger's arguments.
-        :raises UnknownTaskError: if ``func`` is not registered.
+        :raises UnknownTaskError: if ``func`` is not a task of the current app.
         """
-        _, callable_ = self._registry.resolve(func)
+        _, callable_ = app_tasks().resolve(func)
         options, _, trigger_args = split_declaration({**kwargs, "id": id})
         options.pop("id")
+        if not options.get("name"):
+            options["name"] = id
         scheduler = self._scheduler()
         if trigger is not None and not isinstance(trigger, (str, cabc.Mapping)):
             built = trigger
@@ -244,7 +262,7 @@ class SchedulerManager:
     ) -> t.Any:
         """Change a job's options (``func`` only to a registered task); return it."""
         if "func" in changes:
-            changes["func"] = self._registry.resolve(changes["func"])[1]
+            changes["func"] = app_tasks().resolve(changes["func"])[1]
         return self._scheduler().modify_job(id, jobstore, **changes)
 
     def reschedule_job(
@@ -330,8 +348,12 @@ class SchedulerManager:
         )
 
     def job_to_dict(self, job: t.Any) -> dict[str, t.Any]:
-        """A job as JSON-ready dict in Flask-APScheduler's format, plus more fields."""
-        return job_to_dict(job, self._registry)
+        """A job as JSON-ready dict in Flask-APScheduler's format, plus more fields.
+
+        ``registered`` is ``False`` for a job whose function is neither a task of the
+        current app nor the function its ``SCHEDULER_JOBS`` entry gives it.
+        """
+        return job_to_dict(job, app_tasks())
 
     # the scheduler
 

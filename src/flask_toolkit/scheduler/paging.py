@@ -20,9 +20,15 @@ from ..errors import APIError
 def query_form(form_class: type[t.Any]) -> t.Any:
     """Validate the query string with ``form_class``; return the form.
 
+    The parameter ``_`` is ignored.
+
     :raises APIError: ``TOOLKIT_VALIDATION_STATUS`` with the field errors.
     """
-    form = form_class(json={}, query=request.args)
+    args = request.args
+    if "_" in args:  # jQuery's cache buster (``?_=<time>``) is not a filter
+        args = args.copy()
+        args.poplist("_")
+    form = form_class(json={}, query=args)
     if not form.validate():
         raise APIError(current_app.config["TOOLKIT_VALIDATION_STATUS"], form.errors)
     return form

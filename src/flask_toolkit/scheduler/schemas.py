@@ -30,7 +30,6 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
-from wtforms.validators import Regexp
 
 from ..errors import APIError
 from ..forms.form import MetaForm
@@ -40,9 +39,9 @@ from .fields import DateTimeField
 from .fields import JSONArrayField
 from .fields import JSONObjectField
 from .fields import TimezoneField
+from .ids import id_problem
+from .ids import MAX_ID_LENGTH
 
-#: The longest job id the SQLAlchemy job store can keep.
-MAX_ID_LENGTH = 191
 _INTERVAL_LIMITS = {
     "weeks": 5_200,
     "days": 36_500,
@@ -53,10 +52,9 @@ _INTERVAL_LIMITS = {
 
 
 def _registry() -> t.Mapping[str, t.Any]:
-    from ..state import get_state
+    from .tasks import app_tasks
 
-    registry: t.Mapping[str, t.Any] = get_state().toolkit.scheduler.registry
-    return registry
+    return app_tasks().tasks()
 
 
 def _allowed_tasks() -> str:
@@ -102,7 +100,6 @@ class JobForm(_JobOptionsForm):
         validators=[
             InputRequired(),
             Length(min=1, max=MAX_ID_LENGTH),
-            Regexp(r"^[^/]+$", message="A job id cannot contain '/'."),
         ]
     )
     func = StringField(validators=[InputRequired(), Length(min=1, max=500)])
@@ -111,6 +108,11 @@ class JobForm(_JobOptionsForm):
 
     def validate_jobstore(self, field: t.Any) -> None:
         _check_alias(field, "jobstore")
+
+    def validate_id(self, field: t.Any) -> None:
+        problem = id_problem(field.data) if isinstance(field.data, str) else None
+        if problem:
+            raise ValidationError(problem)
 
 
 class JobPatchForm(_JobOptionsForm):
@@ -333,11 +335,17 @@ def check_call(
     """Check that the registered task ``func`` accepts ``args`` and ``kwargs``.
 
     :param sent: the keys the client sent, to put the error under one of them.
-    :raises APIError: 400 naming the task's signature.
+    :raises APIError: 400 naming the task's signature; 409 if ``func`` is not a task
+        of the app (the API never sets the arguments of any other function).
     """
     target = _registry().get(func)
     if target is None:
-        return
+        raise APIError(
+            409,
+            f"{func!r} is not a registered task, so the API cannot set its arguments."
+            " Register it with '@toolkit.scheduler.task(...)' or"
+            " 'toolkit.scheduler.register(func)'.",
+        )
     signature = _signature(target)
     if signature is None:  # a builtin without a signature: nothing to check
         return

@@ -65,6 +65,7 @@ _JOB: dict[str, t.Any] = {
         "jobstore": {"type": ["string", "null"]},
         "executor": {"type": "string"},
         "paused": {"type": "boolean"},
+        "registered": {"type": "boolean"},
     },
 }
 _RUN_REF = {
@@ -104,7 +105,13 @@ _INFO = {
     },
 }
 _ERROR = openapi.json_response(
-    "An error, in the toolkit's error envelope.", {"type": "object"}
+    "An error: the toolkit's error envelope, plus Flask-APScheduler's"
+    " `error_message` (one sentence).",
+    {
+        "type": "object",
+        "required": ["error_message"],
+        "properties": {"error_message": {"type": "string"}},
+    },
 )
 _PAGE_HEADERS = {
     "X-Total-Count": {
@@ -195,8 +202,13 @@ def build(app: Flask, blueprint_name: str) -> dict[str, t.Any]:
         ),
         "update_job": openapi.describe(
             summary="Change a job's options or schedule",
+            description=(
+                "409 for a job whose function is not a registered task (unless the"
+                " change sets `func` to one), and for new arguments of a job from"
+                " SCHEDULER_JOBS."
+            ),
             body=_job_body(app, patch=True),
-            responses={200: job, **_WRITE, 404: _ERROR},
+            responses={200: job, **_WRITE, 404: _ERROR, 409: _ERROR},
         ),
         "delete_job": openapi.describe(
             summary="Remove a job",
@@ -204,7 +216,14 @@ def build(app: Flask, blueprint_name: str) -> dict[str, t.Any]:
             responses={204: "Removed.", **_AUTH, 404: _ERROR, 415: _ERROR},
         ),
         "pause_job": _job_action("Pause a job", job),
-        "resume_job": _job_action("Resume a paused job", job),
+        "resume_job": _job_action(
+            "Resume a paused job",
+            openapi.json_response(
+                "The job; `null` when its schedule has ended, so resuming removed it.",
+                {"oneOf": [_JOB, {"type": "null"}]},
+            ),
+            conflict=True,
+        ),
         "run_job": _job_action(
             "Run a job now, through its executor",
             openapi.json_response(

@@ -24,6 +24,7 @@ from wtforms import ValidationError
 from ...auth import safe_next_url
 from ...errors import APIError
 from ..audit import audit
+from ..requests import check_id
 from ..requests import scheduler_manager
 from ..schemas import JOB_STATES
 from ..schemas import ListJobsForm
@@ -179,7 +180,7 @@ def _chart_rows(job_id: str, since: dt.datetime) -> list[dict[str, t.Any]]:
 def job(job_id: str) -> ResponseReturnValue:
     """One job: its settings, its runs, the runs-over-time chart and the actions."""
     manager = scheduler_manager()
-    found = manager.get_job(job_id)
+    found = manager.get_job(check_id(job_id))
     form, errors = _query(PageForm, only=("page", "per_page"))
     page = (form.page.data if not errors else None) or 1
     runs, total = manager.history.runs(job_id, page=page, per_page=RUNS_PER_PAGE)
@@ -251,7 +252,7 @@ def act(job_id: str, action: str) -> ResponseReturnValue:
 
     _check_csrf()
     manager = scheduler_manager()
-    found = manager.get_job(job_id)
+    found = manager.get_job(check_id(job_id))
     if found is None:
         raise APIError(404, f"There is no job {job_id!r}; it may have been deleted.")
     if action in ("run", "resume") and not job_row(found)["registered"]:
