@@ -1,0 +1,15 @@
+// Start Swagger UI on the document named by #swagger-ui's data-spec-url.
+(function () {
+  "use strict";
+  var root = document.getElementById("swagger-ui");
+  window.ui = SwaggerUIBundle({
+    url: root.getAttribute("data-spec-url"),
+    domNode: root,
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
+    // Calls made from the page are same-origin: the session cookie goes along.
+    withCredentials: true,
+    persistAuthorization: false
+  });
+})();
