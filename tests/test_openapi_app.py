@@ -168,7 +168,7 @@ def test_forms_give_the_query_and_the_body(doc: Doc) -> None:
     }
     assert "requestBody" not in search
     assert search["summary"] == "Search items."
-    assert search["description"].startswith("Matches names containing ``q``.")
+    assert search["description"].startswith("Matches names containing `q`.")
     create = doc["paths"]["/api/items/"]["post"]
     body = create["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["name"]

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import typing as t
 
 from flask import Blueprint
@@ -45,6 +46,7 @@ PROVIDER_ATTR = "_toolkit_openapi_document"
 #: Name of the blueprint that serves the document and the docs page (left out).
 DOCS_BLUEPRINT = "toolkit_api_docs"
 
+_REST_LITERAL = re.compile(r"``(.+?)``")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _SKIPPED_METHODS = frozenset({"HEAD", "OPTIONS"})
 
@@ -220,6 +222,8 @@ def _operation_id(endpoint: str, method: str, rule: Rule, app: Flask) -> str:
 def _texts(op: dict[str, t.Any], view: t.Any, endpoint: str) -> None:
     doc = inspect.getdoc(innermost(view))
     if doc:
+        # reST's ``literal`` is CommonMark's `literal`.
+        doc = _REST_LITERAL.sub(r"`\1`", doc)
         first, _, rest = doc.strip().partition("\n\n")
         op["summary"] = " ".join(first.split())
         if rest.strip():

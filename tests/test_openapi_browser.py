@@ -1,0 +1,104 @@
+"""The demo's API docs page in headless Chromium: authorize, try a protected call.
+
+The demo is served for real (see :mod:`tests.test_demo_browser` for the set-up and
+the skip rules). The page is Swagger UI 5 from the ``flask-swagger-ui`` package, on the
+document the toolkit generates. A screenshot is kept as a test artifact: in
+``TOOLKIT_ARTIFACTS_DIR`` when set (CI), else in the test's ``tmp_path``; its path is
+printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing as t
+import urllib.request
+from pathlib import Path
+
+from tests.test_demo_browser import base_url  # noqa: F401  (fixture)
+from tests.test_demo_browser import browser  # noqa: F401  (fixture)
+from tests.test_demo_browser import WAIT
+
+if t.TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+
+
+def demo_token(url: str) -> str:
+    request = urllib.request.Request(
+        url + "/api/auth/token",
+        data=json.dumps({"email": "demo@example.com", "password": "demo"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=WAIT) as answer:
+        return t.cast(str, json.load(answer)["token"])
+
+
+def artifact_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("TOOLKIT_ARTIFACTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_docs_page_authorizes_and_tries_a_protected_endpoint(
+    base_url: str,  # noqa: F811
+    browser: WebDriver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, WAIT)
+    token = demo_token(base_url)
+    browser.set_window_size(1280, 1600)
+    browser.get(base_url + "/docs")
+
+    def click(selector: str, within: WebElement | None = None) -> WebElement:
+        root = within or browser
+        element = wait.until(lambda _: root.find_element(By.CSS_SELECTOR, selector))
+        wait.until(lambda _: element.is_displayed() and element.is_enabled())
+        browser.execute_script("arguments[0].scrollIntoView();", element)
+        element.click()
+        return t.cast("WebElement", element)
+
+    # The operations come from the generated document; GET /api/tasks needs a token.
+    tasks = '.opblock.opblock-get:has([data-path="/api/tasks"])'
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, tasks)))
+    assert browser.find_element(By.CSS_SELECTOR, f"{tasks} .authorization__btn")
+
+    # Authorize with the bearer token.
+    click(".auth-wrapper .authorize")
+    bearer = wait.until(
+        lambda d: next(
+            (
+                box
+                for box in d.find_elements(By.CSS_SELECTOR, ".auth-container")
+                if "bearerAuth" in box.text
+            ),
+            None,
+        )
+    )
+    bearer.find_element(By.CSS_SELECTOR, "input").send_keys(token)
+    click("button.authorize", within=bearer)
+    wait.until(lambda _: "Logout" in bearer.text)
+    click(".auth-btn-wrapper .btn-done")
+
+    # Try it out on GET /api/tasks (tasks:read) and execute it.
+    block = browser.find_element(By.CSS_SELECTOR, tasks)
+    click(".opblock-summary", within=block)
+    click(".try-out__btn", within=block)
+    click(".execute", within=block)
+    status = wait.until(
+        lambda _: block.find_element(
+            By.CSS_SELECTOR, ".live-responses-table .response .response-col_status"
+        )
+    )
+    wait.until(lambda _: status.text.strip())
+    body = block.find_element(By.CSS_SELECTOR, ".live-responses-table .microlight")
+    shot = artifact_dir(tmp_path) / "openapi-docs-try-it-out.png"
+    browser.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
+    assert status.text.strip() == "200"
+    assert '"items"' in body.text
