@@ -242,3 +242,43 @@ def test_downgrade_to_30(schema: Doc, expected: Doc) -> None:
     from flask_toolkit.openapi.downgrade import schema_30
 
     assert schema_30(schema) == expected
+
+
+def test_declared_responses_give_the_2xx_schema(tmp_path: Path) -> None:
+    import dataclasses
+
+    from flask_toolkit import responds
+    from flask_toolkit.db.responses import response_schema
+
+    @dataclasses.dataclass
+    class Note:
+        id: int
+        text: str
+
+    app, _ = make_app(tmp_path)
+
+    @app.post("/api/notes")
+    @public
+    @responds(Note, status=201)
+    def add_note() -> Note:
+        return Note(1, "hello")
+
+    @app.get("/api/notes")
+    @public
+    @responds(Note, many=True)
+    def notes() -> list[Note]:
+        return [Note(1, "hello")]
+
+    with app.app_context():
+        doc = app_document(app)
+    validate(doc)
+    validate(to_openapi_30(doc))
+    created = doc["paths"]["/api/notes"]["post"]["responses"]
+    assert "200" not in created
+    schema = created["201"]["content"]["application/json"]["schema"]
+    assert schema == response_schema(add_note._toolkit_response)  # type: ignore[attr-defined]
+    assert set(schema["properties"]) == {"id", "text"}
+    listed = doc["paths"]["/api/notes"]["get"]["responses"]["200"]
+    assert listed["content"]["application/json"]["schema"]["type"] == "array"
+    answer = app.test_client().post("/api/notes")
+    assert answer.status_code == 201 and answer.json == {"id": 1, "text": "hello"}

@@ -27,6 +27,8 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from ..auth.core import Auth
+from ..db.responses import response_schema
+from ..db.responses import ResponseSpec
 from ..errors import default_error_formatter
 from .security import Access
 from .source import innermost
@@ -158,12 +160,11 @@ def _error(status: int, json_only: bool) -> dict[str, t.Any]:
 def success_responses(
     app: Flask, view: t.Any, facts: SourceFacts, declared: t.Any
 ) -> dict[str, dict[str, t.Any]]:
-    """The 2xx answers: from ``@responds`` when declared, else from the source."""
-    if declared is not None:
-        from ..db.responses import response_schema  # type: ignore[import-not-found,unused-ignore]
-
-        status = int(getattr(declared, "status", 200))
-        description = getattr(declared, "description", None) or _phrase(status)
+    """The 2xx answers: from ``@responds`` when declared (its status, and the schema
+    of :func:`~flask_toolkit.db.responses.response_schema`), else from the source."""
+    if isinstance(declared, ResponseSpec):
+        status = declared.status
+        description = _phrase(status)
         if status == 204:
             return {"204": {"description": description}}
         return {
