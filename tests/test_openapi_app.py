@@ -282,3 +282,37 @@ def test_declared_responses_give_the_2xx_schema(tmp_path: Path) -> None:
     assert listed["content"]["application/json"]["schema"]["type"] == "array"
     answer = app.test_client().post("/api/notes")
     assert answer.status_code == 201 and answer.json == {"id": 1, "text": "hello"}
+
+
+def test_partial_forms_and_sources(tmp_path: Path) -> None:
+    import inspect
+
+    if "partial" not in inspect.signature(validate_data).parameters:
+        pytest.skip("partial forms and sources= arrive with the REST-semantics work")
+    app, _ = make_app(tmp_path)
+    partial_data = t.cast(t.Any, validate_data)
+
+    @app.patch("/api/things/<int:thing_id>")
+    @public
+    @partial_data(ItemForm, partial=True)
+    def patch_thing(thing_id: int, form: ItemForm) -> dict[str, t.Any]:
+        return {}
+
+    @app.post("/api/things/search")
+    @public
+    @partial_data(SearchForm, sources="query")
+    def search_things(form: SearchForm) -> dict[str, t.Any]:
+        return {}
+
+    with app.app_context():
+        doc = app_document(app)
+    body = doc["paths"]["/api/things/{thing_id}"]["patch"]["requestBody"]
+    assert body["required"] is False
+    schema = body["content"]["application/json"]["schema"]
+    assert "required" not in schema and "partial" in schema["description"]
+    search = doc["paths"]["/api/things/search"]["post"]
+    assert "requestBody" not in search
+    assert {p["name"] for p in search["parameters"]} == {"q", "limit"}
+    client = app.test_client()
+    assert client.patch("/api/things/1", json={"size": 3}).status_code == 200
+    assert client.post("/api/things/search?q=x").status_code == 200

@@ -178,16 +178,21 @@ def _route_operation(
         if blueprint:
             op["tags"] = [blueprint]
         params = path_parameters(rule)
-        if form is not None and method not in _BODY_METHODS:
+        in_body = form is not None and _reads_body(view, form, method)
+        if form is not None and not in_body:
             params.extend(query_parameters(form))
         if facts.paginates:
             params.extend(_page_parameters(app, params))
         if params:
             op["parameters"] = params
-        if form is not None and method in _BODY_METHODS:
+        if form is not None and in_body:
             schema = form_schema(form)
             if _attr(view, "_toolkit_partial"):
                 schema.pop("required", None)
+                schema["description"] = (
+                    "A partial update: send only the fields to change; each one"
+                    " sent is validated as in a full body."
+                )
             op["requestBody"] = {
                 "required": bool(schema.get("required")),
                 "content": {"application/json": {"schema": schema}},
@@ -207,6 +212,22 @@ def _route_operation(
     op["responses"] = dict(sorted(responses.items()))
     apply_security(op, access)
     return op
+
+
+def _reads_body(view: t.Any, form: type[t.Any], method: str) -> bool:
+    """Whether the form is filled from the body (else from the query string).
+
+    ``@validate_data(..., sources=)`` or the form's ``Meta.sources`` decide; by
+    default the body for POST, PUT and PATCH.
+    """
+    sources = _attr(view, "_toolkit_sources")
+    if sources is None:
+        sources = getattr(getattr(form, "Meta", None), "sources", None)
+    if sources == "body":
+        return True
+    if sources == "query":
+        return False
+    return method in _BODY_METHODS
 
 
 def _operation_id(endpoint: str, method: str, rule: Rule, app: Flask) -> str:
