@@ -229,3 +229,25 @@ def test_unknown_version_is_a_400(demo: Flask) -> None:
     assert answer.status_code == 400
     message = "Must be 3.1 (the default) or 3.0 (for OpenAPI 3.0 tools)."
     assert answer.json == {"code": -1, "msg": {"version": [message]}}
+
+
+def test_docs_page_gives_a_logged_in_browser_its_csrf_token(demo: Flask) -> None:
+    import re
+
+    anonymous = demo.test_client().get("/docs")
+    assert 'data-csrf=""' in anonymous.get_data(as_text=True)
+    assert "Set-Cookie" not in anonymous.headers
+    browser = demo.test_client()
+    login = {"email": "demo@example.com", "password": "demo"}
+    assert browser.post("/api/auth/login", json=login).status_code == 200
+    page = browser.get("/docs").get_data(as_text=True)
+    match = re.search(r'data-csrf="([^"]+)"', page)
+    assert match is not None
+    refused = browser.post("/api/tasks", json={"title": "from the docs page"})
+    assert refused.status_code == 400  # no CSRF token
+    created = browser.post(
+        "/api/tasks",
+        json={"title": "from the docs page"},
+        headers={"X-CSRFToken": match.group(1)},
+    )
+    assert created.status_code == 201

@@ -27,10 +27,12 @@ from flask import request
 from flask import send_from_directory
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
 
 from .. import config
 from ..auth.decorators import public
 from ..auth.decorators import require_permission
+from ..auth.identity import get_identity
 from ..errors import APIError
 from .downgrade import to_openapi_30
 from .generator import app_document
@@ -113,8 +115,11 @@ def docs_page() -> ResponseReturnValue:
     url = url_for(f"{DOCS_BLUEPRINT}.openapi_json")
     if "version" in request.args:
         url += "?version=" + version
+    # A browser logged in on the session cookie needs the CSRF token for writes.
+    csrf = generate_csrf() if get_identity().method == "session" else ""
     return render_template(
         "toolkit_openapi/docs.html",
+        csrf=csrf,
         doc=doc,
         spec_url=url,
         rows=operation_rows(doc),
