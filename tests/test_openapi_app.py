@@ -316,3 +316,28 @@ def test_partial_forms_and_sources(tmp_path: Path) -> None:
     client = app.test_client()
     assert client.patch("/api/things/1", json={"size": 3}).status_code == 200
     assert client.post("/api/things/search?q=x").status_code == 200
+
+
+def test_default_version_from_config(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, TOOLKIT_API_DOCS=True, TOOLKIT_OPENAPI_VERSION="3.0")
+    client = app.test_client()
+    assert client.get("/openapi.json").json["openapi"] == "3.0.3"
+    assert client.get("/openapi.json?version=3.1").json["openapi"] == "3.1.0"
+    with pytest.raises(ValueError, match="use '3.1'"):
+        make_app(tmp_path, TOOLKIT_API_DOCS=True, TOOLKIT_OPENAPI_VERSION="2.0")
+
+
+def test_operation_ids_are_unique(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path)
+
+    @app.route("/api/a", methods=["GET", "PUT"])
+    @app.route("/api/b", methods=["GET", "PUT"])
+    @public
+    def shared() -> dict[str, t.Any]:
+        return {}
+
+    with app.app_context():
+        doc = app_document(app)
+    ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert doc["paths"]["/api/a"]["put"]["operationId"] == "shared.put@/api/a"

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import collections
 import inspect
 import re
 import typing as t
@@ -86,12 +87,15 @@ def app_document(
     paths: dict[str, dict[str, t.Any]] = {}
     tags: set[str] = set()
     protected = False
-    for rule in app.url_map.iter_rules():
-        if _skipped(rule):
-            continue
+    rules = [rule for rule in app.url_map.iter_rules() if not _skipped(rule)]
+    counts = collections.Counter(rule.endpoint for rule in rules)
+    shared = {endpoint for endpoint, count in counts.items() if count > 1}
+    for rule in rules:
         path, _ = openapi_path(rule.rule)
         for method in sorted((rule.methods or set()) - _SKIPPED_METHODS):
             op = _route_operation(app, rule, method, provided.get(rule.endpoint))
+            if provided.get(rule.endpoint) is None:
+                op["operationId"] = _operation_id(rule, method, rule.endpoint in shared)
             protected = protected or op["security"] != []
             tags.update(op.get("tags", ()))
             paths.setdefault(path, {})[method.lower()] = op
@@ -172,7 +176,7 @@ def _route_operation(
         op = provided
         op.pop("security", None)
     else:
-        op = {"operationId": _operation_id(endpoint, method, rule, app)}
+        op = {"operationId": endpoint}
         _texts(op, view, endpoint)
         blueprint = endpoint.rpartition(".")[0]
         if blueprint:
@@ -230,12 +234,14 @@ def _reads_body(view: t.Any, form: type[t.Any], method: str) -> bool:
     return method in _BODY_METHODS
 
 
-def _operation_id(endpoint: str, method: str, rule: Rule, app: Flask) -> str:
-    """The endpoint, with the method when the endpoint serves several."""
+def _operation_id(rule: Rule, method: str, shared: bool) -> str:
+    """The endpoint; with the method when it serves several, and the rule when
+    several rules lead to it (operation ids are unique in a document)."""
     methods = (rule.methods or set()) - _SKIPPED_METHODS
-    rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
-    op_id = endpoint if len(methods) == 1 else f"{endpoint}.{method.lower()}"
-    if len(rules) > 1:
+    op_id = str(rule.endpoint)
+    if len(methods) > 1:
+        op_id += "." + method.lower()
+    if shared:
         op_id += "@" + rule.rule
     return op_id
 

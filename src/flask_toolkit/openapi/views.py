@@ -90,7 +90,7 @@ def document_for(app: Flask, version: str) -> dict[str, t.Any]:
 def _version() -> str:
     asked = request.args.get("version")
     if asked is None:
-        asked = str(current_app.config["TOOLKIT_OPENAPI_VERSION"])
+        return _VERSIONS[str(current_app.config["TOOLKIT_OPENAPI_VERSION"])]
     version = _VERSIONS.get(asked.strip())
     if version is None:
         raise APIError(
@@ -213,5 +213,12 @@ def make_blueprint(app: Flask) -> Blueprint:
 
 def init_app(app: Flask) -> None:
     """Serve the document and the docs page when ``TOOLKIT_API_DOCS`` is true."""
-    if app.config.get("TOOLKIT_API_DOCS"):
-        app.register_blueprint(make_blueprint(app))
+    if not app.config.get("TOOLKIT_API_DOCS"):
+        return
+    version = str(app.config["TOOLKIT_OPENAPI_VERSION"])
+    if version not in _VERSIONS:
+        raise ValueError(
+            f"TOOLKIT_OPENAPI_VERSION = {version!r} is not an OpenAPI version the"
+            " toolkit writes: use '3.1' (the default) or '3.0'."
+        )
+    app.register_blueprint(make_blueprint(app))
