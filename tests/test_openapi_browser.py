@@ -15,6 +15,8 @@ import typing as t
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.test_demo_browser import base_url  # noqa: F401  (fixture)
 from tests.test_demo_browser import browser  # noqa: F401  (fixture)
 from tests.test_demo_browser import WAIT
@@ -102,3 +104,45 @@ def test_docs_page_authorizes_and_tries_a_protected_endpoint(
     print(f"screenshot: {shot}")
     assert status.text.strip() == "200"
     assert '"items"' in body.text
+
+
+def test_swagger_ui_4_renders_the_30_document(
+    base_url: str,  # noqa: F811
+    browser: WebDriver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Tools still on Swagger UI 4 read ``?version=3.0`` (and cannot read 3.1)."""
+    import importlib.util
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    spec = importlib.util.find_spec("swagger_ui_bundle")
+    if spec is None or spec.origin is None:
+        pytest.skip("swagger-ui-bundle (Swagger UI 4) is not installed")
+    vendor = Path(spec.origin).parent / "vendor"
+    (bundle,) = vendor.glob("swagger-ui-4.*/swagger-ui-bundle.js")
+    wait = WebDriverWait(browser, WAIT)
+
+    def render(version: str) -> str:
+        url = f"{base_url}/openapi.json?version={version}"
+        with urllib.request.urlopen(url, timeout=WAIT) as answer:
+            document = answer.read().decode()
+        page = tmp_path / f"swagger-ui-4-{version}.html"
+        page.write_text(
+            '<!doctype html><meta charset="utf-8"><div id="ui"></div>'
+            f'<script charset="utf-8" src="{bundle.as_uri()}"></script>'
+            f"<script>SwaggerUIBundle({{spec: {document}, dom_id: '#ui'}});</script>",
+            encoding="utf-8",
+        )
+        browser.get(page.as_uri())
+        wait.until(
+            lambda d: (
+                d.find_elements(By.CSS_SELECTOR, ".opblock")
+                or "Unable to render" in d.find_element(By.ID, "ui").text
+            )
+        )
+        return t.cast(str, browser.find_element(By.ID, "ui").text)
+
+    assert "/api/tasks/{task_id}" in render("3.0")
+    assert "Unable to render this definition" in render("3.1")
