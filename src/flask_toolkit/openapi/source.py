@@ -1,7 +1,8 @@
 """What a view's own code says about its answers, read from its source.
 
 A view that raises ``APIError(409, ...)`` or calls ``abort(404)`` can answer that
-status; one that returns ``body, 201`` answers 201; ``db.get_or_404(...)`` can answer
+status; one that returns ``body, 201`` answers 201, ``redirect(url, 303)`` 303, and
+``render_template(...)`` an HTML page; ``db.get_or_404(...)`` can answer
 404 and ``db.paginate(...)`` reads ``?page=`` and ``?per_page=``. Only literal status
 codes in the view function itself are found (not in the functions it calls); what
 cannot be found this way is declared with :func:`~flask_toolkit.openapi.operation`.
@@ -34,6 +35,8 @@ class SourceFacts:
     not_found: bool = False
     #: ``paginate(...)`` is called (it reads ``?page=`` and ``?per_page=``).
     paginates: bool = False
+    #: A ``return render_template(...)``: the view answers an HTML page.
+    html: bool = False
 
 
 _cache: dict[t.Any, SourceFacts] = {}
@@ -99,12 +102,28 @@ def _own_nodes(function: ast.AST) -> t.Iterator[ast.AST]:
 
 
 def _return(value: ast.expr | None, facts: SourceFacts) -> None:
+    if isinstance(value, ast.Call):
+        name = _call_name(value)
+        if name in {"render_template", "render_template_string"}:
+            facts.html = True
+        elif name == "redirect":
+            code = value.args[1] if len(value.args) > 1 else None
+            for keyword in value.keywords:
+                if keyword.arg == "code":
+                    code = keyword.value
+            status = _int(code) if code is not None else 302
+            facts.returned.add(status or 302)
+            facts.empty.add(status or 302)
+            return
     if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
         status = _int(value.elts[1])
         if status is not None:
             facts.returned.add(status)
             if _is_empty(value.elts[0]):
                 facts.empty.add(status)
+            first = value.elts[0]
+            if isinstance(first, ast.Call) and _call_name(first) == "render_template":
+                facts.html = True
             return
     facts.returned.add(200)
 
