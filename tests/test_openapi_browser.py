@@ -1,25 +1,21 @@
 """The demo's API docs page in headless Chromium: authorize, try a protected call.
 
-The demo is served for real (see :mod:`tests.test_demo_browser` for the set-up and
-the skip rules). The page is Swagger UI 5 from the ``flask-swagger-ui`` package, on the
-document the toolkit generates. A screenshot is kept as a test artifact: in
-``TOOLKIT_ARTIFACTS_DIR`` when set (CI), else in the test's ``tmp_path``; its path is
-printed.
+The demo is served for real (fixtures and skip rules: ``tests/_browser.py``). The page
+is Swagger UI 5 from the ``flask-swagger-ui`` package, on the document the toolkit
+generates. Its screenshot is kept like the other browser tests' (``screenshot``
+fixture: ``TOOLKIT_SCREENSHOT_DIR`` when set, else ``tmp_path``; the path is printed).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import typing as t
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.test_demo_browser import base_url  # noqa: F401  (fixture)
-from tests.test_demo_browser import browser  # noqa: F401  (fixture)
-from tests.test_demo_browser import WAIT
+from tests._browser import WAIT
 
 if t.TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -37,16 +33,8 @@ def demo_token(url: str) -> str:
         return t.cast(str, json.load(answer)["token"])
 
 
-def artifact_dir(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("TOOLKIT_ARTIFACTS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def test_docs_page_authorizes_and_tries_a_protected_endpoint(
-    base_url: str,  # noqa: F811
-    browser: WebDriver,  # noqa: F811
-    tmp_path: Path,
+    base_url: str, browser: WebDriver, screenshot: t.Callable[[str], Path]
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -99,17 +87,14 @@ def test_docs_page_authorizes_and_tries_a_protected_endpoint(
     )
     wait.until(lambda _: status.text.strip())
     body = block.find_element(By.CSS_SELECTOR, ".live-responses-table .microlight")
-    shot = artifact_dir(tmp_path) / "openapi-docs-try-it-out.png"
-    browser.save_screenshot(str(shot))
-    print(f"screenshot: {shot}")
+    browser.execute_script("arguments[0].scrollIntoView(true);", block)
+    screenshot("openapi-docs-try-it-out")
     assert status.text.strip() == "200"
     assert '"items"' in body.text
 
 
 def test_swagger_ui_4_renders_the_30_document(
-    base_url: str,  # noqa: F811
-    browser: WebDriver,  # noqa: F811
-    tmp_path: Path,
+    base_url: str, browser: WebDriver, tmp_path: Path
 ) -> None:
     """Tools still on Swagger UI 4 read ``?version=3.0`` (and cannot read 3.1)."""
     import importlib.util

@@ -199,7 +199,7 @@ def success_responses(
             response["headers"] = {"Location": _LOCATION}
         elif status not in facts.empty and status != 204 and media is not None:
             schema: dict[str, t.Any] = (
-                {"type": "string"} if media == "text/html" else {}
+                {"type": "string"} if media == "text/html" else _json_shape(view)
             )
             response["content"] = {media: {"schema": schema}}
         out[str(status)] = response
@@ -214,6 +214,19 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase + "."
     except ValueError:
         return f"Status {status}."
+
+
+def _json_shape(view: t.Any) -> dict[str, t.Any]:
+    """``object`` / ``array`` from a ``dict`` / ``list`` return annotation (the first
+    item of a ``tuple[...]``); any JSON otherwise. Declare the shape with
+    ``@responds`` for more."""
+    returns = getattr(innermost(view), "__annotations__", {}).get("return")
+    text = returns if isinstance(returns, str) else str(returns or "")
+    text = text.replace(" ", "").removeprefix("tuple[").removeprefix("typing.")
+    for prefix, kind in (("dict", "object"), ("Dict", "object"), ("list", "array")):
+        if text.startswith(prefix):
+            return {"type": kind}
+    return {}
 
 
 def _media_type(view: t.Any) -> str | None:
