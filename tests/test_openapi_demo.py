@@ -139,7 +139,13 @@ def test_error_statuses_are_the_ones_answered(demo: Flask, doc: Doc) -> None:
     cases = [
         ("POST", "/api/tasks", {"json": {"title": ""}}, 400, tasks),
         # Found by the fuzzer: a project id no key column holds is a field error.
-        ("POST", "/api/tasks", {"json": {"project_id": 2**63}}, 400, tasks),
+        (
+            "POST",
+            "/api/tasks",
+            {"json": {"title": "x", "project_id": 2**63}},
+            400,
+            tasks,
+        ),
         (
             "POST",
             "/api/tasks",

@@ -9,7 +9,6 @@ from wtforms import IntegerField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
-from wtforms.validators import NumberRange
 
 from flask_toolkit import MetaForm
 
@@ -33,9 +32,7 @@ class TaskForm(MetaForm):
 
     title = StringField(validators=[DataRequired(), Length(max=200)], filters=[strip])
     done = BooleanField()
-    # Ids fit a 32-bit key on every database: a larger one is a field error, not a
-    # driver error.
-    project_id = IntegerField(validators=[NumberRange(min=1, max=2**31 - 1)])
+    project_id = IntegerField()
 
 
 class ProjectForm(MetaForm):
