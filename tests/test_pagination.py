@@ -26,6 +26,10 @@ def client_app(database_url: str, tmp_path: Path) -> t.Iterator[Flask]:
         page = db.paginate(sa.select(Task).order_by(Task.id))
         return page.to_dict(exclude=["ref"])
 
+    @app.get("/api/tasks/<int:task_id>")
+    def task(task_id: int) -> dict[str, t.Any]:
+        return {"id": db.get_or_404(Task, task_id).id}
+
     @app.get("/api/tasks/by-title/<title>")
     def by_title(title: str) -> dict[str, t.Any]:
         task = db.one_or_404(sa.select(Task).where(Task.title == title))
@@ -91,3 +95,16 @@ def test_one_or_404(client_app: Flask) -> None:
     missing = client.get("/api/tasks/by-title/nope")
     assert missing.status_code == 404
     assert missing.json == {"code": -1, "msg": "The requested item was not found."}
+
+
+@pytest.mark.parametrize(
+    ("task_id", "status"),
+    [(7, 200), (99, 404), (2**31, 404), (2**63, 404), (10**30, 404)],
+)
+def test_get_or_404_with_ids_the_column_cannot_hold(
+    client_app: Flask, task_id: int, status: int
+) -> None:
+    answer = client_app.test_client().get(f"/api/tasks/{task_id}")
+    assert answer.status_code == status
+    if status == 404:
+        assert answer.json["code"] == -1

@@ -32,6 +32,8 @@ def create_app(
         SCHEDULER_DASHBOARD_ENABLED=True,
         # Pages that need a login send the browser to the board's login form.
         AUTH_LOGIN_VIEW="index",
+        # The API's OpenAPI document at /openapi.json and its docs page at /docs.
+        TOOLKIT_API_DOCS=True,
     )
     if config:
         app.config.from_mapping(config)

@@ -35,8 +35,11 @@ def _links() -> list[tuple[str, str]]:
     links = []
     if "toolkit_dashboard" in current_app.blueprints and _can("scheduler:read"):
         links.append(("Job dashboard", url_for("toolkit_dashboard.jobs")))
-    if any(rule.rule == "/docs" for rule in current_app.url_map.iter_rules()):
-        links.append(("API docs", "/docs"))
+    docs_permission = current_app.config.get("TOOLKIT_API_DOCS_PERMISSION")
+    if "toolkit_api_docs" in current_app.blueprints and (
+        not docs_permission or _can(docs_permission)
+    ):
+        links.append(("API docs", url_for("toolkit_api_docs.docs_page")))
     return links
 
 

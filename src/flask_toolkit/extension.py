@@ -11,6 +11,7 @@ from flask import Flask
 
 from . import config
 from . import errors
+from . import openapi
 from .auth import Auth
 from .cli import toolkit_cli
 from .db import Database
@@ -91,3 +92,4 @@ class Toolkit:
         self.db.init_app(app)
         self.auth.init_app(app)
         self.scheduler.init_app(app)
+        openapi.init_app(app)

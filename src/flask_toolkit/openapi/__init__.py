@@ -1,6 +1,8 @@
 """OpenAPI documents built from an app's routes and the forms its views validate with.
 
-See :mod:`.document`.
+:mod:`.document` builds documents from described endpoints; :mod:`.generator`
+describes every route of an app from its decorators; :mod:`.views` serves it with a
+docs page (``TOOLKIT_API_DOCS``).
 """
 
 from __future__ import annotations
@@ -13,14 +15,22 @@ from .document import nullable
 from .document import OPENAPI_VERSION
 from .document import operation
 from .document import query_parameters
+from .downgrade import to_openapi_30
+from .generator import app_document
+from .generator import describe_blueprint
+from .views import init_app
 
 __all__ = [
     "OPENAPI_VERSION",
+    "app_document",
     "build_document",
     "describe",
+    "describe_blueprint",
     "form_schema",
+    "init_app",
     "json_response",
     "nullable",
     "operation",
     "query_parameters",
+    "to_openapi_30",
 ]

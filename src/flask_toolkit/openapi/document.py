@@ -17,19 +17,19 @@ what the views validate.
 
 from __future__ import annotations
 
-import re
 import typing as t
 
 from flask import Flask
 
 from ..forms import jsonschema
+from .paths import openapi_path
+from .paths import path_parameters
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 #: OpenAPI version written by :func:`build_document`.
 OPENAPI_VERSION = "3.1.0"
 _ATTR = "_toolkit_openapi"
-_CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 def describe(
@@ -139,11 +139,6 @@ def nullable(schema: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return {"anyOf": [dict(schema), {"type": "null"}]}
 
 
-def _openapi_path(rule: str) -> tuple[str, list[str]]:
-    names = _CONVERTER.findall(rule)
-    return _CONVERTER.sub(r"{\1}", rule) or "/", names
-
-
 def build_document(
     app: Flask,
     *,
@@ -171,13 +166,13 @@ def build_document(
         if operations and rule.endpoint in operations:
             meta = operations[rule.endpoint]
         elif rule.endpoint in endpoints:
-            meta = _find_meta(app.view_functions[rule.endpoint])
+            meta = find_meta(app.view_functions[rule.endpoint])
         if meta is None:
             continue
-        path, names = _openapi_path(rule.rule)
+        path, _ = openapi_path(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
-                rule.endpoint, meta, names
+                rule.endpoint, meta, path_parameters(rule)
             )
     doc: dict[str, t.Any] = {
         "openapi": OPENAPI_VERSION,
@@ -193,7 +188,8 @@ def build_document(
     return doc
 
 
-def _find_meta(view: t.Any) -> dict[str, t.Any] | None:
+def find_meta(view: t.Any) -> dict[str, t.Any] | None:
+    """The :func:`operation` description on ``view`` or a function it wraps."""
     while view is not None:
         meta = getattr(view, _ATTR, None)
         if meta is not None:
@@ -203,17 +199,14 @@ def _find_meta(view: t.Any) -> dict[str, t.Any] | None:
 
 
 def _operation(
-    endpoint: str, meta: t.Mapping[str, t.Any], names: list[str]
+    endpoint: str, meta: t.Mapping[str, t.Any], path_params: list[dict[str, t.Any]]
 ) -> dict[str, t.Any]:
     op: dict[str, t.Any] = {"operationId": endpoint, "summary": meta["summary"]}
     if meta["description"]:
         op["description"] = meta["description"]
     if meta["tags"]:
         op["tags"] = meta["tags"]
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in names
-    ]
+    params = list(path_params)
     if meta["query"] is not None:
         params.extend(query_parameters(meta["query"]))
     if params:

@@ -28,6 +28,7 @@ from ..auth import public
 from ..auth import require_permission
 from ..errors import api_blueprint
 from ..errors import APIError
+from ..openapi import describe_blueprint
 from . import job_views
 from . import spec
 from .audit import audit
@@ -127,6 +128,7 @@ def create_blueprint(
     :param allow_anonymous: mark every view public instead of requiring permissions.
     """
     bp = api_blueprint(Blueprint(name, __name__, url_prefix=url_prefix or None))
+    describe_blueprint(bp, spec.build)  # its operations in the app's document
     read: t.Callable[[View], View]
     write: t.Callable[[View], View]
     if allow_anonymous:
