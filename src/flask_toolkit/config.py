@@ -8,6 +8,8 @@ the notes themselves write ``SCHEDULER_API_ENABLE`` for ``SCHEDULER_API_ENABLED`
 from __future__ import annotations
 
 import difflib
+import os
+import sys
 import typing as t
 import warnings
 
@@ -83,5 +85,20 @@ def check_unknown_keys(app: Flask) -> None:
             f"Config key {key!r} is not a flask-toolkit setting and is ignored.{hint}"
             " Set TOOLKIT_WARN_UNKNOWN_CONFIG = False to silence this check.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for :func:`warnings.warn` that points at the first frame
+    outside flask-toolkit: the user's ``Toolkit(app)`` or ``init_app`` line.
+    """
+    frame = sys._getframe(1)  # the caller, which will call warnings.warn
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

@@ -299,7 +299,7 @@ def _warn_unsupported_keys(app: Flask) -> None:
             warnings.warn(
                 f"{key} is set, but flask-toolkit does not support it: {advice}.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=config.user_stacklevel(),
             )
 
 

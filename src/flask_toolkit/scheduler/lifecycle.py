@@ -21,6 +21,7 @@ import weakref
 
 from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.schedulers.base import STATE_STOPPED
 from flask import Flask
 
 from .history import History
@@ -95,6 +96,10 @@ class AppScheduling:
         self._fork_from_main = False
         #: This process forked its workers: they start schedulers, it stands by.
         self._children_start = False
+        # Only the lease thread's weak reference and this finalizer outlive the app:
+        # an app that is thrown away takes its scheduler down with it.
+        self._resources = _Resources()
+        weakref.finalize(self, self._resources.close)
         _STATES.add(self)
 
     # opening and closing
@@ -120,26 +125,37 @@ class AppScheduling:
                 self.lease = Lease()
             scheduler.start(paused=True)
             self.scheduler = scheduler
+            self._resources.hold(scheduler, self.lease)
             try:
                 if self.history.enabled:
                     self.history.create()
                 self._load_jobs(self)
             except BaseException:
                 self.scheduler = None
+                self._resources.hold(None, None)
                 scheduler.shutdown(wait=False)
                 raise
             return scheduler
 
-    def start(self) -> None:
-        """Open the scheduler and compete for the leader lease from now on."""
+    def start(self, *, background: bool = False) -> None:
+        """Open the scheduler and compete for the leader lease from now on.
+
+        :param background: open the job store in the lease thread instead of here,
+            retrying with back-off while it cannot be reached (what ``init_app``
+            does, so that an app boots with its database down).
+        """
         with self.lock:
-            self.open()
+            if not background:
+                self.open()
             if self.started:
                 return
             self.started = True
             self._stop = threading.Event()
             self._thread = threading.Thread(
-                target=self._loop, name="flask-toolkit scheduler lease", daemon=True
+                target=_lease_thread,
+                args=(weakref.ref(self), self._stop),
+                name="flask-toolkit scheduler lease",
+                daemon=True,
             )
             self._thread.start()
 
@@ -157,6 +173,7 @@ class AppScheduling:
             thread.join(5)
         with self.lock:
             scheduler, self.scheduler = self.scheduler, None
+            self._resources.hold(None, None)
             self.is_leader = False
             if scheduler is None:
                 return
@@ -176,14 +193,26 @@ class AppScheduling:
 
     # leading
 
-    def _loop(self) -> None:
+    def _next_round(self, failures: int) -> float:
+        """One round of the lease thread: open the scheduler if it is not open yet,
+        then :meth:`tick`. Returns the seconds to wait before the next round.
+        """
         interval = float(self.app.config["SCHEDULER_LEADER_INTERVAL"])
-        stop = self._stop
-        while not stop.wait(interval):
-            try:
-                self.tick()
-            except Exception:
-                logger.exception("Scheduler lease check failed; retrying.")
+        try:
+            if self.scheduler is None:
+                self.open()
+                if failures:
+                    logger.info("The scheduler's job store is reachable again.")
+            self.tick()
+        except Exception as error:
+            # Back off: 1, 2, 4 ... up to 30 intervals. A misconfiguration is logged
+            # at ERROR with its fix; an outage as a warning.
+            delay = interval * min(2.0**failures, 30.0)
+            log_open_failure(
+                error, self.scheduler is None, delay, self.history.engine.url
+            )
+            raise _RetryIn(delay) from error
+        return interval
 
     def tick(self) -> None:
         """Take or confirm the lease; run jobs if this process leads, else stand by."""
@@ -291,6 +320,7 @@ class AppScheduling:
     def _after_fork_child(self) -> None:
         self.lock = threading.RLock()
         scheduler, self.scheduler = self.scheduler, None
+        self._resources.hold(None, None)
         restart = (self.started or self._children_start) and self._fork_from_main
         self._children_start = False
         self.started = False
@@ -313,6 +343,80 @@ class AppScheduling:
             self.start()
         except Exception:
             logger.exception("Could not start the scheduler in the forked process.")
+
+
+class _Resources:
+    """What an app's scheduler holds open, closed when the app is collected."""
+
+    def __init__(self) -> None:
+        self.scheduler: AppScheduler | None = None
+        self.lease: Lease | None = None
+
+    def hold(self, scheduler: AppScheduler | None, lease: Lease | None) -> None:
+        self.scheduler, self.lease = scheduler, lease
+
+    def close(self) -> None:
+        scheduler, lease = self.scheduler, self.lease
+        self.hold(None, None)
+        try:
+            if lease is not None:
+                lease.release()
+        finally:
+            if scheduler is not None and scheduler.state != STATE_STOPPED:
+                scheduler.shutdown(wait=False)
+
+
+class _RetryIn(Exception):
+    def __init__(self, delay: float) -> None:
+        super().__init__(delay)
+        self.delay = delay
+
+
+def log_open_failure(
+    error: Exception, opening: bool, delay: float, url: t.Any = None
+) -> None:
+    """Log why the scheduler could not open its job store or check its lease."""
+    if not opening:
+        logger.exception("Scheduler lease check failed; retrying in %.1f s.", delay)
+        return
+    from ..db.diagnose import describe_connection_error
+
+    problem = describe_connection_error(error, url)
+    if problem is not None and problem.permanent:
+        logger.error(
+            "The scheduler cannot open its job store: %s Retrying in %.1f s.",
+            problem.message,
+            delay,
+        )
+    elif problem is not None:
+        logger.warning(
+            "The scheduler cannot open its job store yet (%s); retrying in %.1f s.",
+            problem.message,
+            delay,
+        )
+    else:
+        logger.exception(
+            "The scheduler could not open its job store; retrying in %.1f s.", delay
+        )
+
+
+def _lease_thread(ref: weakref.ref[AppScheduling], stop: threading.Event) -> None:
+    """The lease thread. It holds its app only weakly, so that an app thrown away is
+    garbage-collected (its scheduler is then shut down by a finalizer).
+    """
+    delay, failures = 0.0, 0
+    while not stop.wait(delay):
+        state = ref()
+        if state is None:
+            return
+        try:
+            delay = state._next_round(failures)
+            failures = 0
+        except _RetryIn as retry:
+            delay = retry.delay
+            failures += 1
+        finally:
+            del state
 
 
 def _before_fork() -> None:
