@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import typing as t
 import warnings
 import weakref
@@ -42,6 +43,7 @@ config.register_defaults(
 )
 
 _SESSION_KEY = "_toolkit_session"
+_ADOPT_LOCK = threading.Lock()
 _T = t.TypeVar("_T")
 
 
@@ -255,6 +257,22 @@ class Database:
         """The only result of ``select``, or a 404 in the envelope if there is none."""
         return pagination.one_or_404(self.session, select, description=description)
 
+    def adopt_tables(self, tables: t.Iterable[sa.Table]) -> None:
+        """Add copies of a feature's own tables to :attr:`metadata`.
+
+        The toolkit's features call this for the tables they use in the app's database
+        (the scheduler's ``apscheduler_jobs`` and ``toolkit_job_runs``, the auth store's
+        ``toolkit_api_key`` and ``toolkit_revoked_credential``), when the feature is in
+        use. So ``db.create_all()``, ``flask toolkit create-tables`` and Alembic /
+        Flask-Migrate's autogenerate see them like the app's own tables, and a
+        migration never drops them. A table already in the metadata is kept as it is.
+        """
+        for table in tables:
+            if table.key not in self.metadata.tables:
+                with _ADOPT_LOCK:
+                    if table.key not in self.metadata.tables:
+                        table.to_metadata(self.metadata)
+
     def create_database(self, app: Flask | None = None) -> bool:
         """Create the database of ``SQLALCHEMY_DATABASE_URI`` if it is missing.
 
@@ -266,11 +284,21 @@ class Database:
         return lifecycle.create_database(self._state(app).engine.url)
 
     def create_all(self, app: Flask | None = None) -> None:
-        """Create every table of ``Model`` that does not exist yet.
+        """Create every table of :attr:`metadata` that does not exist yet.
+
+        That is every model's table, and the toolkit's own tables of the features in
+        use (see :meth:`adopt_tables`). Safe when other processes or threads create
+        the same tables at the same moment.
 
         :param app: the app, when called outside its app context.
         """
-        self.metadata.create_all(self._state(app).engine)
+        engine = self._state(app).engine
+        try:
+            self.metadata.create_all(engine)
+        except sa.exc.DBAPIError:
+            # Someone else created a table between our check and our CREATE; the
+            # second pass sees it and creates only what is still missing.
+            self.metadata.create_all(engine)
 
     def drop_all(self, app: Flask | None = None) -> None:
         """Drop every table of ``Model``.

@@ -144,6 +144,14 @@ def has_work(app: Flask, declared_tasks: int) -> bool:
     )
 
 
+def next_run_time_type() -> t.Any:
+    """The type of ``apscheduler_jobs.next_run_time`` as each database stores it."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import mysql
+
+    return sa.Float(25).with_variant(mysql.DOUBLE(), "mysql", "mariadb")
+
+
 def scheduler_options(app: Flask, engine: sa.Engine) -> dict[str, t.Any]:
     """APScheduler options from the app's config; ``engine`` backs the default store."""
     from .runner import DatabaseJobStore
