@@ -29,6 +29,7 @@ from flask import g
 from werkzeug.local import LocalProxy
 
 from .. import config
+from . import diagnose
 from . import errors as db_errors
 from . import lifecycle
 from . import pagination
@@ -134,7 +135,16 @@ class Database:
         _warn_unsupported_keys(app)
         options = self._engine_options_for(app)
         uri = options.pop("url")
-        engine = sa.create_engine(uri, **options)
+        try:
+            engine = sa.create_engine(uri, **options)
+        except ImportError as error:
+            problem = diagnose.missing_driver(uri, error)
+            app.logger.error("%s", problem.message)
+            raise RuntimeError(problem.message) from error
+        if uri.get_backend_name() == "sqlite" and _in_instance_folder(uri, app):
+            # Flask-SQLAlchemy's rule: the instance folder is made when needed — here
+            # on the first connection, not in init_app. No other folder is ever made.
+            sa.event.listen(engine, "do_connect", _make_instance_folder(app))
         # An app that is thrown away (tests, app factories) closes its pooled
         # connections instead of leaving them to the garbage collector.
         weakref.finalize(app, engine.dispose)
@@ -153,7 +163,6 @@ class Database:
         options.update(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         if uri is None:
-            os.makedirs(app.instance_path, exist_ok=True)
             uri = "sqlite:///" + os.path.join(app.instance_path, "toolkit.sqlite")
         url = sa.make_url(uri)
         backend = url.get_backend_name()
@@ -161,6 +170,13 @@ class Database:
             url = url.update_query_dict({"charset": "utf8mb4"})
         if backend == "sqlite":
             url = _sqlite_in_instance_folder(url, app)
+            if _sqlite_in_memory(url):
+                # As Flask-SQLAlchemy: one connection, shared by every thread, so all
+                # of them see the same in-memory database for the app's lifetime.
+                options.setdefault("poolclass", sa.StaticPool)
+                connect_args = dict(options.get("connect_args") or {})
+                connect_args.setdefault("check_same_thread", False)
+                options["connect_args"] = connect_args
         options["url"] = url
         return options
 
@@ -331,9 +347,32 @@ def _warn_unsupported_keys(app: Flask) -> None:
             )
 
 
+def _sqlite_in_memory(url: sa.URL) -> bool:
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return True
+    return database.startswith("file:") and (
+        "mode=memory" in database or url.query.get("mode") == "memory"
+    )
+
+
+def _in_instance_folder(url: sa.URL, app: Flask) -> bool:
+    database = url.database or ""
+    return os.path.dirname(database) == os.path.abspath(app.instance_path)
+
+
+def _make_instance_folder(app: Flask) -> t.Callable[..., None]:
+    path = app.instance_path
+
+    def make(*args: t.Any) -> None:
+        os.makedirs(path, exist_ok=True)
+
+    return make
+
+
 def _sqlite_in_instance_folder(url: sa.URL, app: Flask) -> sa.URL:
     """Make a relative SQLite path relative to the instance folder (Flask-SQLAlchemy's
-    rule), creating the folder.
+    rule); the folder is created on the first connection.
     """
     database = url.database
     if (
@@ -344,6 +383,5 @@ def _sqlite_in_instance_folder(url: sa.URL, app: Flask) -> sa.URL:
     ):
         return url
     if not os.path.isabs(database):
-        os.makedirs(app.instance_path, exist_ok=True)
         url = url.set(database=os.path.join(app.instance_path, database))
     return url

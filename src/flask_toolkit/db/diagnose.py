@@ -110,16 +110,12 @@ def check_connection(engine: sa.Engine) -> Problem | None:
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            if not os.path.exists(database):
-                folder = os.path.dirname(os.path.abspath(database))
-                fix = (
-                    "run 'flask toolkit create-db'"
-                    if os.path.isdir(folder)
-                    else f"the folder {folder!r} does not exist either; correct"
-                    " SQLALCHEMY_DATABASE_URI, or run 'flask toolkit create-db'"
-                )
+            folder = os.path.dirname(os.path.abspath(database))
+            if not os.path.isdir(folder):
                 return Problem(
-                    f"The SQLite database {database!r} does not exist. Fix: {fix}.",
+                    f"The folder {folder!r} of the SQLite database does not exist."
+                    " Fix: correct SQLALCHEMY_DATABASE_URI, or create it with"
+                    " 'flask toolkit create-db'.",
                     True,
                 )
     try:

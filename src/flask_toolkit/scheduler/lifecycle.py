@@ -21,9 +21,12 @@ import weakref
 
 from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.schedulers.base import STATE_RUNNING
-from apscheduler.schedulers.base import STATE_STOPPED
 from flask import Flask
 
+from .background import lease_thread
+from .background import log_open_failure
+from .background import Resources
+from .background import RetryIn
 from .history import History
 from .leader import Lease
 from .leader import lease_for_store
@@ -98,7 +101,7 @@ class AppScheduling:
         self._children_start = False
         # Only the lease thread's weak reference and this finalizer outlive the app:
         # an app that is thrown away takes its scheduler down with it.
-        self._resources = _Resources()
+        self._resources = Resources()
         weakref.finalize(self, self._resources.close)
         _STATES.add(self)
 
@@ -110,23 +113,13 @@ class AppScheduling:
             if self.scheduler is not None:
                 return self.scheduler
             scheduler = self._build(self)
-            store = scheduler.lookup_jobstore("default")
-            cfg = self.app.config
-            if cfg["SCHEDULER_LEADER_ELECTION"]:
-                self.lease = lease_for_store(
-                    store,
-                    fallback_lock_file=os.path.join(
-                        self.app.instance_path, "toolkit-scheduler.lock"
-                    ),
-                    lock_file=cfg["SCHEDULER_LEADER_LOCK_FILE"],
-                    redis_ttl=float(cfg["SCHEDULER_LEADER_TTL"]),
-                )
-            else:
-                self.lease = Lease()
+            # The job store first: an SQLite path in a folder that does not exist
+            # fails here, before a lock file next to it could create the folder.
             scheduler.start(paused=True)
             self.scheduler = scheduler
-            self._resources.hold(scheduler, self.lease)
             try:
+                self.lease = self._make_lease(scheduler.lookup_jobstore("default"))
+                self._resources.hold(scheduler, self.lease)
                 if self.history.enabled:
                     self.history.create()
                 self._load_jobs(self)
@@ -136,6 +129,19 @@ class AppScheduling:
                 scheduler.shutdown(wait=False)
                 raise
             return scheduler
+
+    def _make_lease(self, store: t.Any) -> Lease:
+        cfg = self.app.config
+        if not cfg["SCHEDULER_LEADER_ELECTION"]:
+            return Lease()
+        return lease_for_store(
+            store,
+            fallback_lock_file=os.path.join(
+                self.app.instance_path, "toolkit-scheduler.lock"
+            ),
+            lock_file=cfg["SCHEDULER_LEADER_LOCK_FILE"],
+            redis_ttl=float(cfg["SCHEDULER_LEADER_TTL"]),
+        )
 
     def start(self, *, background: bool = False) -> None:
         """Open the scheduler and compete for the leader lease from now on.
@@ -152,7 +158,7 @@ class AppScheduling:
             self.started = True
             self._stop = threading.Event()
             self._thread = threading.Thread(
-                target=_lease_thread,
+                target=lease_thread,
                 args=(weakref.ref(self), self._stop),
                 name="flask-toolkit scheduler lease",
                 daemon=True,
@@ -211,7 +217,7 @@ class AppScheduling:
             log_open_failure(
                 error, self.scheduler is None, delay, self.history.engine.url
             )
-            raise _RetryIn(delay) from error
+            raise RetryIn(delay) from error
         return interval
 
     def tick(self) -> None:
@@ -343,80 +349,6 @@ class AppScheduling:
             self.start()
         except Exception:
             logger.exception("Could not start the scheduler in the forked process.")
-
-
-class _Resources:
-    """What an app's scheduler holds open, closed when the app is collected."""
-
-    def __init__(self) -> None:
-        self.scheduler: AppScheduler | None = None
-        self.lease: Lease | None = None
-
-    def hold(self, scheduler: AppScheduler | None, lease: Lease | None) -> None:
-        self.scheduler, self.lease = scheduler, lease
-
-    def close(self) -> None:
-        scheduler, lease = self.scheduler, self.lease
-        self.hold(None, None)
-        try:
-            if lease is not None:
-                lease.release()
-        finally:
-            if scheduler is not None and scheduler.state != STATE_STOPPED:
-                scheduler.shutdown(wait=False)
-
-
-class _RetryIn(Exception):
-    def __init__(self, delay: float) -> None:
-        super().__init__(delay)
-        self.delay = delay
-
-
-def log_open_failure(
-    error: Exception, opening: bool, delay: float, url: t.Any = None
-) -> None:
-    """Log why the scheduler could not open its job store or check its lease."""
-    if not opening:
-        logger.exception("Scheduler lease check failed; retrying in %.1f s.", delay)
-        return
-    from ..db.diagnose import describe_connection_error
-
-    problem = describe_connection_error(error, url)
-    if problem is not None and problem.permanent:
-        logger.error(
-            "The scheduler cannot open its job store: %s Retrying in %.1f s.",
-            problem.message,
-            delay,
-        )
-    elif problem is not None:
-        logger.warning(
-            "The scheduler cannot open its job store yet (%s); retrying in %.1f s.",
-            problem.message,
-            delay,
-        )
-    else:
-        logger.exception(
-            "The scheduler could not open its job store; retrying in %.1f s.", delay
-        )
-
-
-def _lease_thread(ref: weakref.ref[AppScheduling], stop: threading.Event) -> None:
-    """The lease thread. It holds its app only weakly, so that an app thrown away is
-    garbage-collected (its scheduler is then shut down by a finalizer).
-    """
-    delay, failures = 0.0, 0
-    while not stop.wait(delay):
-        state = ref()
-        if state is None:
-            return
-        try:
-            delay = state._next_round(failures)
-            failures = 0
-        except _RetryIn as retry:
-            delay = retry.delay
-            failures += 1
-        finally:
-            del state
 
 
 def _before_fork() -> None:
