@@ -94,12 +94,6 @@ class SchedulerManager:
             # Makes the state (no I/O), which puts the scheduler's tables in
             # db.metadata; also under 'flask db migrate', which never starts it.
             self._state(app)
-        self._apps.add(app)
-        in_use = options.has_work(app, len(self._declared))
-        if in_use or app.config["SCHEDULER_AUTOSTART"] is True:
-            # Makes the state, which puts the scheduler's tables in db.metadata; also
-            # under 'flask db migrate', which never starts the scheduler.
-            self._state(app)
         policy = options.should_autostart(app)
         if policy is None:
             if in_use:
