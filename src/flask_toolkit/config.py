@@ -59,6 +59,27 @@ def apply_defaults(app: Flask) -> None:
         app.config.setdefault(key, value)
 
 
+def setting(key: str, app: Flask | None = None) -> t.Any:
+    """``app.config[key]`` (default: the current app's), for a key the toolkit sets.
+
+    :raises RuntimeError: with the fix when the toolkit was never registered on the
+        app (instead of a bare ``KeyError``).
+    """
+    if app is None:
+        from flask import current_app
+
+        app = t.cast("Flask", current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        return app.config[key]
+    except KeyError:
+        from .state import EXTENSION_KEY
+        from .state import NOT_REGISTERED
+
+        if EXTENSION_KEY not in app.extensions:
+            raise RuntimeError(NOT_REGISTERED) from None
+        raise
+
+
 def known_keys() -> set[str]:
     return set(DEFAULTS) | FOREIGN_KEYS | {"JOBS"}
 

@@ -226,7 +226,7 @@ class Auth:
         if user_id is None:
             raise ValueError("Cannot issue a token for the anonymous identity.")
         if expires_in is None:
-            expires_in = current_app.config["AUTH_TOKEN_EXPIRES"]
+            expires_in = config.setting("AUTH_TOKEN_EXPIRES")
         return self.get_signer().issue(user_id, expires_in=expires_in, version=version)
 
     def _user_and_version(self, identity: t.Any, version: t.Any) -> tuple[t.Any, t.Any]:

@@ -33,6 +33,7 @@ from . import diagnose
 from . import errors as db_errors
 from . import lifecycle
 from . import pagination
+from .compat import NoLegacyQuery
 from .keys import KeySafeSession
 from .session import SessionScope
 
@@ -60,6 +61,8 @@ class Model(sa_orm.MappedAsDataclass, sa_orm.DeclarativeBase):
 
     __abstract__ = True
     __mapper_args__ = {"eager_defaults": True}
+    #: Not here: raises AttributeError naming the SQLAlchemy 2.x replacement.
+    query = NoLegacyQuery()
 
 
 @dataclasses.dataclass
@@ -237,6 +240,7 @@ class Database:
         per_page: int | None = None,
         max_per_page: int | None = None,
         count: bool = True,
+        error_out: bool = True,
     ) -> pagination.Pagination[t.Any]:
         """Run one page of ``select`` on :attr:`session`.
 
@@ -248,7 +252,11 @@ class Database:
             ``TOOLKIT_PER_PAGE`` (20). Lowered to ``max_per_page`` when above it.
         :param max_per_page: the largest page; default ``TOOLKIT_MAX_PER_PAGE`` (100).
         :param count: also count the rows (one more query) for ``total`` and ``pages``.
+        :param error_out: as in Flask-SQLAlchemy: ``False`` uses the defaults instead
+            of answering 400 for a bad ``page`` / ``per_page``.
         :raises APIError: 400 when the page or page size is not a whole number >= 1.
+        :raises TypeError: for a ``select()`` of several entities or columns (all but
+            the first would be lost), or something that is not a ``select()``.
         """
         return pagination.paginate(
             self.session,
@@ -257,6 +265,7 @@ class Database:
             per_page=per_page,
             max_per_page=max_per_page,
             count=count,
+            error_out=error_out,
         )
 
     def get_or_404(
@@ -266,6 +275,12 @@ class Database:
         return pagination.get_or_404(
             self.session, model, ident, description=description
         )
+
+    def first_or_404(
+        self, select: sa.Select[t.Any], *, description: str | None = None
+    ) -> t.Any:
+        """The first result of ``select``, or a 404 in the envelope if there is none."""
+        return pagination.first_or_404(self.session, select, description=description)
 
     def one_or_404(
         self, select: sa.Select[t.Any], *, description: str | None = None
