@@ -33,6 +33,7 @@ from . import diagnose
 from . import errors as db_errors
 from . import lifecycle
 from . import pagination
+from . import sqlite
 from .compat import NoLegacyQuery
 from .keys import KeySafeSession
 from .session import SessionScope
@@ -144,10 +145,10 @@ class Database:
             problem = diagnose.missing_driver(uri, error)
             app.logger.error("%s", problem.message)
             raise RuntimeError(problem.message) from error
-        if uri.get_backend_name() == "sqlite" and _in_instance_folder(uri, app):
+        if uri.get_backend_name() == "sqlite" and sqlite.in_instance_folder(uri, app):
             # Flask-SQLAlchemy's rule: the instance folder is made when needed — here
             # on the first connection, not in init_app. No other folder is ever made.
-            sa.event.listen(engine, "do_connect", _make_instance_folder(app))
+            sa.event.listen(engine, "do_connect", sqlite.make_instance_folder(app))
         # An app that is thrown away (tests, app factories) closes its pooled
         # connections instead of leaving them to the garbage collector.
         weakref.finalize(app, engine.dispose)
@@ -172,8 +173,8 @@ class Database:
         if backend in {"mysql", "mariadb"} and "charset" not in url.query:
             url = url.update_query_dict({"charset": "utf8mb4"})
         if backend == "sqlite":
-            url = _sqlite_in_instance_folder(url, app)
-            if _sqlite_in_memory(url):
+            url = sqlite.relative_to_instance_folder(url, app)
+            if sqlite.in_memory(url):
                 # As Flask-SQLAlchemy: one connection, shared by every thread, so all
                 # of them see the same in-memory database for the app's lifetime.
                 options.setdefault("poolclass", sa.StaticPool)
@@ -360,43 +361,3 @@ def _warn_unsupported_keys(app: Flask) -> None:
                 UserWarning,
                 stacklevel=config.user_stacklevel(),
             )
-
-
-def _sqlite_in_memory(url: sa.URL) -> bool:
-    database = url.database or ""
-    if database in ("", ":memory:"):
-        return True
-    return database.startswith("file:") and (
-        "mode=memory" in database or url.query.get("mode") == "memory"
-    )
-
-
-def _in_instance_folder(url: sa.URL, app: Flask) -> bool:
-    database = url.database or ""
-    return os.path.dirname(database) == os.path.abspath(app.instance_path)
-
-
-def _make_instance_folder(app: Flask) -> t.Callable[..., None]:
-    path = app.instance_path
-
-    def make(*args: t.Any) -> None:
-        os.makedirs(path, exist_ok=True)
-
-    return make
-
-
-def _sqlite_in_instance_folder(url: sa.URL, app: Flask) -> sa.URL:
-    """Make a relative SQLite path relative to the instance folder (Flask-SQLAlchemy's
-    rule); the folder is created on the first connection.
-    """
-    database = url.database
-    if (
-        not database
-        or database == ":memory:"
-        or url.query.get("uri")
-        or (database.startswith("file:"))
-    ):
-        return url
-    if not os.path.isabs(database):
-        url = url.set(database=os.path.join(app.instance_path, database))
-    return url
