@@ -93,7 +93,7 @@ def test_gunicorn_boots_and_recovers_with_the_database_down(
         # Boots with the database down: requests that need it are 503, others 200.
         wait_for(lambda: get(port, "/api/pid")[0] == 200, timeout=60)
         assert get(port, "/api/db")[0] == 503
-        workers = wait_for(lambda: len(worker_pids(server.pid)) == 2 and True)
+        wait_for(lambda: len(worker_pids(server.pid)) == 2)
         workers = worker_pids(server.pid)
 
         # A worker restarts during the outage: it boots, and nobody else goes down.

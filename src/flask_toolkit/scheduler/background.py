@@ -35,14 +35,24 @@ class Resources:
         self.scheduler, self.lease = scheduler, lease
 
     def close(self) -> None:
+        """Release the lease and stop the scheduler (called by the GC's finalizer, in
+        whatever thread collected the app: never raises).
+        """
         scheduler, lease = self.scheduler, self.lease
         self.hold(None, None)
         try:
             if lease is not None:
                 lease.release()
-        finally:
             if scheduler is not None and scheduler.state != STATE_STOPPED:
-                scheduler.shutdown(wait=False)
+                if getattr(scheduler, "_thread", None) is threading.current_thread():
+                    # Collected in the scheduler's own thread, which cannot join
+                    # itself: stopping the loop is enough, it ends by itself.
+                    scheduler.state = STATE_STOPPED
+                    scheduler.wakeup()
+                else:
+                    scheduler.shutdown(wait=False)
+        except Exception:
+            logger.exception("Error while stopping the scheduler of a collected app.")
 
 
 class RetryIn(Exception):

@@ -102,7 +102,8 @@ class AppScheduling:
         # Only the lease thread's weak reference and this finalizer outlive the app:
         # an app that is thrown away takes its scheduler down with it.
         self._resources = Resources()
-        weakref.finalize(self, self._resources.close)
+        # At interpreter exit shutdown_all() does this, in the right order.
+        weakref.finalize(self, self._resources.close).atexit = False
         _STATES.add(self)
 
     # opening and closing
