@@ -62,15 +62,12 @@ class SchedulerManager:
     def init_app(self, app: Flask) -> None:
         """Register the scheduler on ``app``; start it when the app has jobs.
 
-        Nothing is imported, connected or created here unless the app uses the
-        scheduler. With ``SCHEDULER_AUTOSTART = "auto"`` (the default) the scheduler
-        starts once the app has something to schedule (config jobs, ``@task``
-        declarations, the REST API or the dashboard); it opens its job store in a
-        background thread, retrying with back-off while the database is unreachable,
-        so the app boots with its database down. With ``SCHEDULER_API_ENABLED``, the
-        REST API is registered too (:func:`~flask_toolkit.scheduler.api.init_api`);
-        with ``SCHEDULER_DASHBOARD_ENABLED``, the job dashboard
-        (:func:`~flask_toolkit.scheduler.dashboard.init_dashboard`).
+        No I/O, and no APScheduler unless the app uses the scheduler (config jobs,
+        ``@task`` declarations, the REST API or the dashboard): then, with
+        ``SCHEDULER_AUTOSTART = "auto"``, it starts and opens its job store in the
+        background, retrying with back-off while the database is unreachable.
+        ``SCHEDULER_API_ENABLED`` / ``SCHEDULER_DASHBOARD_ENABLED`` register the REST
+        API / the dashboard.
 
         :raises RuntimeError: for a process-pool executor, which cannot run jobs in the
             app context, or when the API is enabled but the app cannot authenticate.
@@ -121,42 +118,21 @@ class SchedulerManager:
     def _make_state(self, toolkit: Toolkit, app: Flask | None) -> AppScheduling:
         from flask import current_app
 
-        from .history import History
         from .lifecycle import AppScheduling
+        from .tables import history_with_tables
 
         if app is None:
             app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
-        db = self._toolkit.db
-        engine = db.get_engine(app)
-        history = History(
-            engine,
-            app.config["SCHEDULER_HISTORY_TABLE"],
-            app.config["SCHEDULER_HISTORY_RETENTION"],
-            enabled=bool(app.config["SCHEDULER_HISTORY_ENABLED"]),
-        )
-        # The tables this app's scheduler keeps in the app's database, for migrations.
-        tables = [history.table] if history.enabled else []
-        if "default" not in (app.config["SCHEDULER_JOBSTORES"] or {}):
-            from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
-            jobs_t = SQLAlchemyJobStore(engine=engine).jobs_t
-            # MySQL / MariaDB store FLOAT(25) as DOUBLE; say so, or every Alembic
-            # autogenerate would "alter" the column.
-            jobs_t.c.next_run_time.type = options.next_run_time_type()
-            tables.append(jobs_t)
-        db.adopt_tables(tables)
+        history = history_with_tables(app, self._toolkit.db)
         return AppScheduling(app, history, self._build, self._load_jobs)
 
     def _wake_waiting(self, app: Flask | None = None) -> None:
         """Something is scheduled now: start the apps (or ``app``) waiting for it."""
-        if app is None:
-            for known in list(self._apps):
-                self._state(known)  # the scheduler is in use: its tables too
-        apps = list(self._waiting) if app is None else [app]
-        for waiting in apps:
-            if waiting in self._waiting:
-                self._waiting.discard(waiting)
-                self._state(waiting).start(background=True)
+        for known in list(self._apps) if app is None else [app]:
+            state = self._state(known)  # in use now: its tables go to db.metadata
+            if known in self._waiting:
+                self._waiting.discard(known)
+                state.start(background=True)
 
     def _build(self, state: AppScheduling) -> AppScheduler:
         from .ids import exact_ids
