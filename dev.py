@@ -1,11 +1,13 @@
 """Development commands for flask-toolkit, with nothing but Python >= 3.10 installed.
 
     python3 dev.py demo [flask run options...]   run the demo at http://127.0.0.1:5000
+    python3 dev.py create-user EMAIL [options]   add a user to the demo
     python3 dev.py test [pytest options...]      run the test suite
 
-Both create ``.venv`` next to this file with the running interpreter if it is missing,
-and install the project into it (``pip install -e .[test]``) when it is not installed
-yet or ``pyproject.toml`` changed since the last install.
+Each creates ``.venv`` next to this file with the running interpreter if it is missing,
+and installs the project into it when it is not installed yet or ``pyproject.toml``
+changed since the last install: ``demo`` and ``create-user`` install only what the demo
+needs (``pip install -e .[demo]``), ``test`` the test tools as well (``.[test]``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".flask-toolkit-install-stamp"
-EXTRAS = "test"
+#: The extras each command needs; an install of a later one serves the earlier ones.
+EXTRAS_ORDER = ("demo", "test")
 DEMO_APP = "examples.taskboard:create_app"
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = "5000"
@@ -70,10 +73,14 @@ def pip_command() -> list[str]:
     return [*outer, "--python", str(venv_python())]
 
 
-def install_fingerprint() -> str:
+def install_fingerprint(extras: str) -> str:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
-    digest.update(f"\0extras={EXTRAS}\0python={venv_python()}".encode())
+    digest.update(f"\0extras={extras}\0python={venv_python()}".encode())
     return digest.hexdigest()
+
+
+def installed_fingerprints() -> set[str]:
+    return set(STAMP.read_text().split()) if STAMP.exists() else set()
 
 
 def project_installed() -> bool:
@@ -84,23 +91,33 @@ def project_installed() -> bool:
     return any(glob.glob(str(pattern)) for pattern in patterns)
 
 
-def ensure_environment() -> Path:
-    """Create the venv and install the project into it, when needed."""
+def ensure_environment(extras: str) -> Path:
+    """Create the venv and install the project with ``extras`` into it, when needed.
+
+    An install with a later extra of :data:`EXTRAS_ORDER` (``test``) also serves an
+    earlier one (``demo``): the test extra includes everything the demo needs.
+    """
     if not venv_python().exists():
         create_venv()
-    fingerprint = install_fingerprint()
-    current = STAMP.read_text().strip() if STAMP.exists() else None
-    if current != fingerprint or not project_installed():
-        why = "not installed yet" if current is None else "pyproject.toml changed"
-        if current == fingerprint:
+    wanted = EXTRAS_ORDER[EXTRAS_ORDER.index(extras) :]
+    installed = installed_fingerprints()
+    satisfied = any(install_fingerprint(e) in installed for e in wanted)
+    if not satisfied or not project_installed():
+        why = "not installed yet" if not installed else "pyproject.toml changed"
+        if satisfied:
             why = "the install is missing"
-        say(f"installing -e .[{EXTRAS}] into .venv ({why})")
+        say(f"installing -e .[{extras}] into .venv ({why})")
         command = [*pip_command(), "install", "--disable-pip-version-check", "-q"]
-        result = subprocess.run([*command, "-e", f".[{EXTRAS}]"], cwd=ROOT)
+        result = subprocess.run([*command, "-e", f".[{extras}]"], cwd=ROOT)
         if result.returncode != 0:
             STAMP.unlink(missing_ok=True)
             sys.exit(f"dev.py: pip install failed with exit code {result.returncode}")
-        STAMP.write_text(fingerprint + "\n")
+        # Keep the stamps of this pyproject.toml only.
+        current = {install_fingerprint(e) for e in EXTRAS_ORDER}
+        STAMP.write_text(
+            "\n".join(sorted((installed & current) | {install_fingerprint(extras)}))
+            + "\n"
+        )
     return venv_python()
 
 
@@ -118,14 +135,20 @@ def run(command: list[str]) -> int:
 
 
 def demo(args: list[str]) -> int:
-    python = ensure_environment()
+    python = ensure_environment("demo")
     say(f"demo app at http://{DEMO_HOST}:{DEMO_PORT}/ (Ctrl+C stops it)")
     flask = [str(python), "-m", "flask", "--app", DEMO_APP, "run"]
     return run([*flask, "--host", DEMO_HOST, "--port", DEMO_PORT, *args])
 
 
+def create_user(args: list[str]) -> int:
+    python = ensure_environment("demo")
+    flask = [str(python), "-m", "flask", "--app", DEMO_APP]
+    return run([*flask, "create-user", *args])
+
+
 def test(args: list[str]) -> int:
-    python = ensure_environment()
+    python = ensure_environment("test")
     code = run([str(python), "-m", "pytest", *args])
     if code == PYTEST_NO_TESTS_COLLECTED:
         say(
@@ -136,7 +159,7 @@ def test(args: list[str]) -> int:
     return code
 
 
-COMMANDS = {"demo": demo, "test": test}
+COMMANDS = {"demo": demo, "create-user": create_user, "test": test}
 
 
 def main(argv: list[str]) -> int:

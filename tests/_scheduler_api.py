@@ -74,7 +74,8 @@ def close(app: Flask) -> None:
     Waits for running jobs, so none records its run while the engine is disposed.
     """
     release.set()
-    scheduler = get_state(app).components["scheduler"].scheduler
+    scheduling = get_state(app).components.get("scheduler")  # made on first use
+    scheduler = scheduling.scheduler if scheduling is not None else None
     executors = list(scheduler._executors.values()) if scheduler is not None else []
     with app.app_context():
         toolkit.scheduler.shutdown(wait=True)

@@ -220,16 +220,26 @@ def _demo_hash(password: str) -> str:
 
 
 def seed_demo_users() -> None:
-    """Create :data:`DEMO_USERS` if there are no users yet."""
-    if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
-        return
+    """Create the :data:`DEMO_USERS` that do not exist yet.
+
+    Idempotent, and safe when several processes start at once (``gunicorn -w 2`` on a
+    fresh instance folder): each account is its own transaction, and one that another
+    process inserted first (the unique email refuses ours) is left as it is.
+    """
     for email, password, permissions in DEMO_USERS:
-        db.session.add(
-            User(
-                email=email, password_hash=_demo_hash(password), permissions=permissions
-            )
-        )
-    db.session.commit()
+        if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
+            continue
+        try:
+            with db.session_scope() as session:
+                session.add(
+                    User(
+                        email=email,
+                        password_hash=_demo_hash(password),
+                        permissions=permissions,
+                    )
+                )
+        except sa.exc.IntegrityError:
+            pass  # another process created it a moment ago
 
 
 @click.command("create-user")

@@ -8,6 +8,8 @@ the notes themselves write ``SCHEDULER_API_ENABLE`` for ``SCHEDULER_API_ENABLED`
 from __future__ import annotations
 
 import difflib
+import os
+import sys
 import typing as t
 import warnings
 
@@ -57,6 +59,27 @@ def apply_defaults(app: Flask) -> None:
         app.config.setdefault(key, value)
 
 
+def setting(key: str, app: Flask | None = None) -> t.Any:
+    """``app.config[key]`` (default: the current app's), for a key the toolkit sets.
+
+    :raises RuntimeError: with the fix when the toolkit was never registered on the
+        app (instead of a bare ``KeyError``).
+    """
+    if app is None:
+        from flask import current_app
+
+        app = t.cast("Flask", current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        return app.config[key]
+    except KeyError:
+        from .state import EXTENSION_KEY
+        from .state import NOT_REGISTERED
+
+        if EXTENSION_KEY not in app.extensions:
+            raise RuntimeError(NOT_REGISTERED) from None
+        raise
+
+
 def known_keys() -> set[str]:
     return set(DEFAULTS) | FOREIGN_KEYS | {"JOBS"}
 
@@ -83,5 +106,20 @@ def check_unknown_keys(app: Flask) -> None:
             f"Config key {key!r} is not a flask-toolkit setting and is ignored.{hint}"
             " Set TOOLKIT_WARN_UNKNOWN_CONFIG = False to silence this check.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for :func:`warnings.warn` that points at the first frame
+    outside flask-toolkit: the user's ``Toolkit(app)`` or ``init_app`` line.
+    """
+    frame = sys._getframe(1)  # the caller, which will call warnings.warn
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

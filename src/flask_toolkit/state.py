@@ -16,6 +16,11 @@ from flask import Flask
 
 #: The key of the toolkit's state in ``app.extensions``.
 EXTENSION_KEY = "toolkit"
+#: What to do when a toolkit function runs on an app without the toolkit.
+NOT_REGISTERED = (
+    "The current Flask app is not registered with flask-toolkit."
+    " Did you forget to call 'Toolkit(app)' or 'toolkit.init_app(app)'?"
+)
 
 
 @dataclasses.dataclass
@@ -38,7 +43,4 @@ def get_state(app: Flask | None = None) -> ToolkitState:
     try:
         return t.cast(ToolkitState, app.extensions[EXTENSION_KEY])
     except KeyError:
-        raise RuntimeError(
-            "The current Flask app is not registered with flask-toolkit."
-            " Did you forget to call 'Toolkit(app)' or 'toolkit.init_app(app)'?"
-        ) from None
+        raise RuntimeError(NOT_REGISTERED) from None

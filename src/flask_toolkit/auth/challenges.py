@@ -17,6 +17,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 
+from .. import config
 from ..errors import APIError
 from ..errors import is_api_request
 
@@ -47,7 +48,7 @@ def unauthorized(msg: str | None = None, *, error: str | None = None) -> t.NoRet
     :param error: the RFC 6750 error code when a bad credential was sent.
     :raises APIError: always (or the redirect's :class:`HTTPException`).
     """
-    login_view = current_app.config["AUTH_LOGIN_VIEW"]
+    login_view = config.setting("AUTH_LOGIN_VIEW")
     # Never redirect the login view to itself (a login view left without @public).
     if (
         error is None

@@ -92,6 +92,8 @@ class Auth:
         from .authenticate import authenticate_request
 
         get_state(app).components["auth"] = AuthState()
+        if self._identity_loader is not None:
+            _adopt_store_tables(app)
         app.before_request(authenticate_request)
         app.context_processor(_csrf_context)
 
@@ -224,7 +226,7 @@ class Auth:
         if user_id is None:
             raise ValueError("Cannot issue a token for the anonymous identity.")
         if expires_in is None:
-            expires_in = current_app.config["AUTH_TOKEN_EXPIRES"]
+            expires_in = config.setting("AUTH_TOKEN_EXPIRES")
         return self.get_signer().issue(user_id, expires_in=expires_in, version=version)
 
     def _user_and_version(self, identity: t.Any, version: t.Any) -> tuple[t.Any, t.Any]:
@@ -332,6 +334,7 @@ def _make_store(app: Flask) -> CredentialStore:
 
     setting = app.config["AUTH_CREDENTIAL_STORE"]
     if setting == "database":
+        _adopt_store_tables(app)
         return DatabaseStore(
             get_state(app).toolkit.db.get_engine(app),
             refresh=app.config["AUTH_REVOCATION_REFRESH"],
@@ -345,6 +348,17 @@ def _make_store(app: Flask) -> CredentialStore:
         " 'memory', or an object with the methods of"
         " flask_toolkit.auth.CredentialStore."
     )
+
+
+def _adopt_store_tables(app: Flask) -> None:
+    """Put the database store's tables in ``db.metadata`` (for migrations) when the
+    app authenticates and keeps its credentials in its database.
+    """
+    from ..state import get_state
+    from . import stores
+
+    if app.config["AUTH_CREDENTIAL_STORE"] == "database":
+        get_state(app).toolkit.db.adopt_tables(stores.metadata.tables.values())
 
 
 def _csrf_context() -> dict[str, t.Any]:

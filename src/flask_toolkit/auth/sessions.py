@@ -29,6 +29,7 @@ from flask import session
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from .. import config
 from ..errors import APIError
 from .identity import ANONYMOUS
 from .identity import get_identity
@@ -88,7 +89,7 @@ def login_user(identity: Identity, *, remember: bool = False) -> None:
     session.clear()
     session.permanent = remember
     sid = "s-" + secrets.token_urlsafe(16)
-    expires_at = int(time.time() + current_app.config["AUTH_SESSION_MAX_AGE"])
+    expires_at = int(time.time() + config.setting("AUTH_SESSION_MAX_AGE"))
     session[SESSION_KEY] = {
         "sub": identity.id,
         "sid": sid,

@@ -4,10 +4,10 @@
 
 ``"database"`` (default)
     :class:`DatabaseStore`: two small tables, ``toolkit_revoked_credential`` and
-    ``toolkit_api_key``, in the app's own database (``toolkit.db``'s engine). They live
-    in their own :class:`~sqlalchemy.MetaData`, so ``db.create_all()`` and your
-    migrations do not see them; they are created on first use. Every process of the
-    app sees a revocation at once.
+    ``toolkit_api_key``, in the app's own database (``toolkit.db``'s engine), created on
+    first use. Copies are added to ``db.metadata`` when the app uses this store, so
+    ``db.create_all()`` and migrations manage them with the app's own tables. Every
+    process of the app sees a revocation at once.
 ``"memory"``
     :class:`MemoryStore`: a dict in this process. Fast, but a revocation does not reach
     other worker processes and is lost on restart: for tests and single-process apps.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import typing as t
 import warnings
 import weakref
@@ -28,9 +29,12 @@ from flask import g
 from werkzeug.local import LocalProxy
 
 from .. import config
+from . import diagnose
 from . import errors as db_errors
 from . import lifecycle
 from . import pagination
+from . import sqlite
+from .compat import NoLegacyQuery
 from .keys import KeySafeSession
 from .session import SessionScope
 
@@ -42,6 +46,7 @@ config.register_defaults(
 )
 
 _SESSION_KEY = "_toolkit_session"
+_ADOPT_LOCK = threading.Lock()
 _T = t.TypeVar("_T")
 
 
@@ -57,6 +62,8 @@ class Model(sa_orm.MappedAsDataclass, sa_orm.DeclarativeBase):
 
     __abstract__ = True
     __mapper_args__ = {"eager_defaults": True}
+    #: Not here: raises AttributeError naming the SQLAlchemy 2.x replacement.
+    query = NoLegacyQuery()
 
 
 @dataclasses.dataclass
@@ -132,7 +139,16 @@ class Database:
         _warn_unsupported_keys(app)
         options = self._engine_options_for(app)
         uri = options.pop("url")
-        engine = sa.create_engine(uri, **options)
+        try:
+            engine = sa.create_engine(uri, **options)
+        except ImportError as error:
+            problem = diagnose.missing_driver(uri, error)
+            app.logger.error("%s", problem.message)
+            raise RuntimeError(problem.message) from error
+        if uri.get_backend_name() == "sqlite" and sqlite.in_instance_folder(uri, app):
+            # Flask-SQLAlchemy's rule: the instance folder is made when needed — here
+            # on the first connection, not in init_app. No other folder is ever made.
+            sa.event.listen(engine, "do_connect", sqlite.make_instance_folder(app))
         # An app that is thrown away (tests, app factories) closes its pooled
         # connections instead of leaving them to the garbage collector.
         weakref.finalize(app, engine.dispose)
@@ -151,14 +167,20 @@ class Database:
         options.update(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         if uri is None:
-            os.makedirs(app.instance_path, exist_ok=True)
             uri = "sqlite:///" + os.path.join(app.instance_path, "toolkit.sqlite")
         url = sa.make_url(uri)
         backend = url.get_backend_name()
         if backend in {"mysql", "mariadb"} and "charset" not in url.query:
             url = url.update_query_dict({"charset": "utf8mb4"})
         if backend == "sqlite":
-            url = _sqlite_in_instance_folder(url, app)
+            url = sqlite.relative_to_instance_folder(url, app)
+            if sqlite.in_memory(url):
+                # As Flask-SQLAlchemy: one connection, shared by every thread, so all
+                # of them see the same in-memory database for the app's lifetime.
+                options.setdefault("poolclass", sa.StaticPool)
+                connect_args = dict(options.get("connect_args") or {})
+                connect_args.setdefault("check_same_thread", False)
+                options["connect_args"] = connect_args
         options["url"] = url
         return options
 
@@ -219,6 +241,7 @@ class Database:
         per_page: int | None = None,
         max_per_page: int | None = None,
         count: bool = True,
+        error_out: bool = True,
     ) -> pagination.Pagination[t.Any]:
         """Run one page of ``select`` on :attr:`session`.
 
@@ -230,7 +253,11 @@ class Database:
             ``TOOLKIT_PER_PAGE`` (20). Lowered to ``max_per_page`` when above it.
         :param max_per_page: the largest page; default ``TOOLKIT_MAX_PER_PAGE`` (100).
         :param count: also count the rows (one more query) for ``total`` and ``pages``.
+        :param error_out: as in Flask-SQLAlchemy: ``False`` uses the defaults instead
+            of answering 400 for a bad ``page`` / ``per_page``.
         :raises APIError: 400 when the page or page size is not a whole number >= 1.
+        :raises TypeError: for a ``select()`` of several entities or columns (all but
+            the first would be lost), or something that is not a ``select()``.
         """
         return pagination.paginate(
             self.session,
@@ -239,6 +266,7 @@ class Database:
             per_page=per_page,
             max_per_page=max_per_page,
             count=count,
+            error_out=error_out,
         )
 
     def get_or_404(
@@ -249,11 +277,33 @@ class Database:
             self.session, model, ident, description=description
         )
 
+    def first_or_404(
+        self, select: sa.Select[t.Any], *, description: str | None = None
+    ) -> t.Any:
+        """The first result of ``select``, or a 404 in the envelope if there is none."""
+        return pagination.first_or_404(self.session, select, description=description)
+
     def one_or_404(
         self, select: sa.Select[t.Any], *, description: str | None = None
     ) -> t.Any:
         """The only result of ``select``, or a 404 in the envelope if there is none."""
         return pagination.one_or_404(self.session, select, description=description)
+
+    def adopt_tables(self, tables: t.Iterable[sa.Table]) -> None:
+        """Add copies of a feature's own tables to :attr:`metadata`.
+
+        The toolkit's features call this for the tables they use in the app's database
+        (the scheduler's ``apscheduler_jobs`` and ``toolkit_job_runs``, the auth store's
+        ``toolkit_api_key`` and ``toolkit_revoked_credential``), when the feature is in
+        use. So ``db.create_all()``, ``flask toolkit create-tables`` and Alembic /
+        Flask-Migrate's autogenerate see them like the app's own tables, and a
+        migration never drops them. A table already in the metadata is kept as it is.
+        """
+        for table in tables:
+            if table.key not in self.metadata.tables:
+                with _ADOPT_LOCK:
+                    if table.key not in self.metadata.tables:
+                        table.to_metadata(self.metadata)
 
     def create_database(self, app: Flask | None = None) -> bool:
         """Create the database of ``SQLALCHEMY_DATABASE_URI`` if it is missing.
@@ -266,11 +316,21 @@ class Database:
         return lifecycle.create_database(self._state(app).engine.url)
 
     def create_all(self, app: Flask | None = None) -> None:
-        """Create every table of ``Model`` that does not exist yet.
+        """Create every table of :attr:`metadata` that does not exist yet.
+
+        That is every model's table, and the toolkit's own tables of the features in
+        use (see :meth:`adopt_tables`). Safe when other processes or threads create
+        the same tables at the same moment.
 
         :param app: the app, when called outside its app context.
         """
-        self.metadata.create_all(self._state(app).engine)
+        engine = self._state(app).engine
+        try:
+            self.metadata.create_all(engine)
+        except sa.exc.DBAPIError:
+            # Someone else created a table between our check and our CREATE; the
+            # second pass sees it and creates only what is still missing.
+            self.metadata.create_all(engine)
 
     def drop_all(self, app: Flask | None = None) -> None:
         """Drop every table of ``Model``.
@@ -299,23 +359,5 @@ def _warn_unsupported_keys(app: Flask) -> None:
             warnings.warn(
                 f"{key} is set, but flask-toolkit does not support it: {advice}.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=config.user_stacklevel(),
             )
-
-
-def _sqlite_in_instance_folder(url: sa.URL, app: Flask) -> sa.URL:
-    """Make a relative SQLite path relative to the instance folder (Flask-SQLAlchemy's
-    rule), creating the folder.
-    """
-    database = url.database
-    if (
-        not database
-        or database == ":memory:"
-        or url.query.get("uri")
-        or (database.startswith("file:"))
-    ):
-        return url
-    if not os.path.isabs(database):
-        os.makedirs(app.instance_path, exist_ok=True)
-        url = url.set(database=os.path.join(app.instance_path, database))
-    return url

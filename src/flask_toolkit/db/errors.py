@@ -78,7 +78,14 @@ def handle_operational_error(error: Exception) -> ResponseReturnValue:
     """503 for an unavailable database; anything else is re-raised as a 500."""
     if not is_unavailable(error):
         raise error
-    current_app.logger.warning("Database unavailable: %s", error, exc_info=error)
+    from .diagnose import describe_connection_error
+
+    problem = describe_connection_error(error)
+    if problem is not None and problem.permanent:
+        # No retry will help: say what to fix, loudly.
+        current_app.logger.error("Database misconfigured: %s", problem.message)
+    else:
+        current_app.logger.warning("Database unavailable: %s", error, exc_info=error)
     return handle_http_exception(APIError(503, UNAVAILABLE_MESSAGE))
 
 

@@ -214,3 +214,34 @@ def drop_tables_command(yes: bool) -> None:
     with _connection_errors("drop-tables"):
         db.drop_all()
     click.echo(f"Dropped {len(db.metadata.tables)} table(s).")
+
+
+@toolkit_cli.command("check")
+def check_command() -> None:
+    """Check that the app's database can be used; exit 1 with the fix if not.
+
+    For deploy scripts: it connects once with the app's settings. A server that is
+    down, a wrong password, a database that does not exist, a missing driver or an
+    SQLite folder that does not exist are reported with what to do. Tables that
+    ``db.metadata`` lists but the database lacks are reported too (not an error: a
+    feature creates its own tables on first use).
+    """
+    from .diagnose import check_connection
+
+    db = _db()
+    engine = db.engine
+    problem = check_connection(engine)
+    if problem is not None:
+        kind = "misconfigured" if problem.permanent else "unreachable"
+        raise click.ClickException(
+            f"The database {_safe_url()} is {kind}: {problem.message}"
+        )
+    click.echo(f"Database {_safe_url()}: connected.")
+    missing = sorted(
+        set(db.metadata.tables) - set(sa.inspect(engine).get_table_names())
+    )
+    if missing:
+        click.echo(
+            f"Missing table(s): {', '.join(missing)}. Run 'flask db upgrade' (with"
+            " migrations) or 'flask toolkit create-tables'."
+        )

@@ -11,7 +11,6 @@ import datetime as dt
 import typing as t
 
 import click
-from apscheduler.jobstores.base import JobLookupError
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -25,9 +24,14 @@ def _manager() -> t.Any:
 
 
 def _scheduling() -> t.Any:
-    from ..state import get_state
+    return _manager()._state()
 
-    return get_state().components["scheduler"]
+
+def _job_lookup_error() -> type[Exception]:
+    # APScheduler is imported when a command runs, not when the CLI is registered.
+    from apscheduler.jobstores.base import JobLookupError
+
+    return t.cast("type[Exception]", JobLookupError)
 
 
 @toolkit_cli.group("jobs")
@@ -88,7 +92,7 @@ def pause_command(job_id: str) -> None:
     """Pause JOB_ID: it keeps its settings and does not run until resumed."""
     try:
         _manager().pause_job(job_id)
-    except JobLookupError:
+    except _job_lookup_error():
         raise click.ClickException(_missing(job_id)) from None
     click.echo(f"Job {job_id!r} paused.")
 
@@ -100,7 +104,7 @@ def resume_command(job_id: str) -> None:
     """Resume JOB_ID from its next scheduled time."""
     try:
         job = _manager().resume_job(job_id)
-    except JobLookupError:
+    except _job_lookup_error():
         raise click.ClickException(_missing(job_id)) from None
     when = job.next_run_time.isoformat() if job and job.next_run_time else "never"
     click.echo(f"Job {job_id!r} resumed; next run {when}.")

@@ -1,7 +1,8 @@
 """The run history: one row per job run, in the app's database.
 
 The table has its own :class:`~sqlalchemy.MetaData`, so it needs nothing from the app's
-``db.Model`` and is never created or dropped by ``db.create_all()`` / ``db.drop_all()``.
+``db.Model``; the manager adds a copy to ``db.metadata`` when the app uses the
+scheduler, for ``db.create_all()`` and migrations.
 A run is inserted as ``running`` when it starts and updated when it ends, so a process
 that dies in the middle leaves a trace. Writing the history never breaks a job: every
 database error is logged and swallowed.

@@ -23,6 +23,10 @@ from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.schedulers.base import STATE_RUNNING
 from flask import Flask
 
+from .background import lease_thread
+from .background import log_open_failure
+from .background import Resources
+from .background import RetryIn
 from .history import History
 from .leader import Lease
 from .leader import lease_for_store
@@ -95,6 +99,11 @@ class AppScheduling:
         self._fork_from_main = False
         #: This process forked its workers: they start schedulers, it stands by.
         self._children_start = False
+        # Only the lease thread's weak reference and this finalizer outlive the app:
+        # an app that is thrown away takes its scheduler down with it.
+        self._resources = Resources()
+        # At interpreter exit shutdown_all() does this, in the right order.
+        weakref.finalize(self, self._resources.close).atexit = False
         _STATES.add(self)
 
     # opening and closing
@@ -105,41 +114,55 @@ class AppScheduling:
             if self.scheduler is not None:
                 return self.scheduler
             scheduler = self._build(self)
-            store = scheduler.lookup_jobstore("default")
-            cfg = self.app.config
-            if cfg["SCHEDULER_LEADER_ELECTION"]:
-                self.lease = lease_for_store(
-                    store,
-                    fallback_lock_file=os.path.join(
-                        self.app.instance_path, "toolkit-scheduler.lock"
-                    ),
-                    lock_file=cfg["SCHEDULER_LEADER_LOCK_FILE"],
-                    redis_ttl=float(cfg["SCHEDULER_LEADER_TTL"]),
-                )
-            else:
-                self.lease = Lease()
+            # The job store first: an SQLite path in a folder that does not exist
+            # fails here, before a lock file next to it could create the folder.
             scheduler.start(paused=True)
             self.scheduler = scheduler
             try:
+                self.lease = self._make_lease(scheduler.lookup_jobstore("default"))
+                self._resources.hold(scheduler, self.lease)
                 if self.history.enabled:
                     self.history.create()
                 self._load_jobs(self)
             except BaseException:
                 self.scheduler = None
+                self._resources.hold(None, None)
                 scheduler.shutdown(wait=False)
                 raise
             return scheduler
 
-    def start(self) -> None:
-        """Open the scheduler and compete for the leader lease from now on."""
+    def _make_lease(self, store: t.Any) -> Lease:
+        cfg = self.app.config
+        if not cfg["SCHEDULER_LEADER_ELECTION"]:
+            return Lease()
+        return lease_for_store(
+            store,
+            fallback_lock_file=os.path.join(
+                self.app.instance_path, "toolkit-scheduler.lock"
+            ),
+            lock_file=cfg["SCHEDULER_LEADER_LOCK_FILE"],
+            redis_ttl=float(cfg["SCHEDULER_LEADER_TTL"]),
+        )
+
+    def start(self, *, background: bool = False) -> None:
+        """Open the scheduler and compete for the leader lease from now on.
+
+        :param background: open the job store in the lease thread instead of here,
+            retrying with back-off while it cannot be reached (what ``init_app``
+            does, so that an app boots with its database down).
+        """
         with self.lock:
-            self.open()
+            if not background:
+                self.open()
             if self.started:
                 return
             self.started = True
             self._stop = threading.Event()
             self._thread = threading.Thread(
-                target=self._loop, name="flask-toolkit scheduler lease", daemon=True
+                target=lease_thread,
+                args=(weakref.ref(self), self._stop),
+                name="flask-toolkit scheduler lease",
+                daemon=True,
             )
             self._thread.start()
 
@@ -157,6 +180,7 @@ class AppScheduling:
             thread.join(5)
         with self.lock:
             scheduler, self.scheduler = self.scheduler, None
+            self._resources.hold(None, None)
             self.is_leader = False
             if scheduler is None:
                 return
@@ -176,14 +200,26 @@ class AppScheduling:
 
     # leading
 
-    def _loop(self) -> None:
+    def _next_round(self, failures: int) -> float:
+        """One round of the lease thread: open the scheduler if it is not open yet,
+        then :meth:`tick`. Returns the seconds to wait before the next round.
+        """
         interval = float(self.app.config["SCHEDULER_LEADER_INTERVAL"])
-        stop = self._stop
-        while not stop.wait(interval):
-            try:
-                self.tick()
-            except Exception:
-                logger.exception("Scheduler lease check failed; retrying.")
+        try:
+            if self.scheduler is None:
+                self.open()
+                if failures:
+                    logger.info("The scheduler's job store is reachable again.")
+            self.tick()
+        except Exception as error:
+            # Back off: 1, 2, 4 ... up to 30 intervals. A misconfiguration is logged
+            # at ERROR with its fix; an outage as a warning.
+            delay = interval * min(2.0**failures, 30.0)
+            log_open_failure(
+                error, self.scheduler is None, delay, self.history.engine.url
+            )
+            raise RetryIn(delay) from error
+        return interval
 
     def tick(self) -> None:
         """Take or confirm the lease; run jobs if this process leads, else stand by."""
@@ -291,6 +327,7 @@ class AppScheduling:
     def _after_fork_child(self) -> None:
         self.lock = threading.RLock()
         scheduler, self.scheduler = self.scheduler, None
+        self._resources.hold(None, None)
         restart = (self.started or self._children_start) and self._fork_from_main
         self._children_start = False
         self.started = False

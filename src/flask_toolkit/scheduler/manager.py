@@ -1,38 +1,40 @@
-"""The :class:`SchedulerManager`, ``toolkit.scheduler``."""
+"""The :class:`SchedulerManager`, ``toolkit.scheduler``.
+
+Pay for what you use: this module imports neither APScheduler nor the modules built on
+it. An app's :class:`~flask_toolkit.scheduler.lifecycle.AppScheduling` (and with it
+APScheduler) is made the first time the app needs its scheduler: when it starts, or
+when a method here is called.
+"""
 
 from __future__ import annotations
 
 import collections.abc as cabc
 import datetime as dt
+import threading
 import typing as t
+import weakref
 
-from apscheduler.jobstores.base import ConflictingIdError
 from flask import Flask
 
-from . import listing
 from . import options
-from .api import init_api  # at import: registers the API's config keys
-from .dashboard import init_dashboard  # at import: registers its config keys
-from .history import History
-from .ids import exact_ids
 from .jobs import job_to_dict
 from .jobs import Registry
 from .jobs import RunRef
 from .jobs import split_declaration
-from .jobs import SYNCED_OPTIONS
-from .jobs import trigger_key
-from .lifecycle import AppScheduling
-from .runner import AppScheduler
 from .tasks import app_tasks
 from .tasks import AppTasks
 from .tasks import TASKS_KEY
 from .tasks import warn_ignored_keys
-from .tasks import warn_unregistered
 
 if t.TYPE_CHECKING:
     from ..extension import Toolkit
+    from .history import History
+    from .lifecycle import AppScheduling
+    from .runner import AppScheduler
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+#: Guards making an app's scheduling state once.
+_STATE_LOCK = threading.Lock()
 
 
 class SchedulerManager:
@@ -50,16 +52,22 @@ class SchedulerManager:
         self._toolkit = toolkit
         self._registry = Registry()
         self._declared: list[dict[str, t.Any]] = []
+        #: Apps that start their scheduler once something is scheduled.
+        self._waiting: weakref.WeakSet[Flask] = weakref.WeakSet()
+        #: Every app of this manager.
+        self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     # setup
 
     def init_app(self, app: Flask) -> None:
-        """Register the scheduler on ``app``; start it if ``SCHEDULER_AUTOSTART`` says.
+        """Register the scheduler on ``app``; start it when the app has jobs.
 
-        With ``SCHEDULER_API_ENABLED``, the REST API is registered too
-        (:func:`~flask_toolkit.scheduler.api.init_api`); with
-        ``SCHEDULER_DASHBOARD_ENABLED``, the job dashboard
-        (:func:`~flask_toolkit.scheduler.dashboard.init_dashboard`).
+        No I/O, and no APScheduler unless the app uses the scheduler (config jobs,
+        ``@task`` declarations, the REST API or the dashboard): then, with
+        ``SCHEDULER_AUTOSTART = "auto"``, it starts and opens its job store in the
+        background, retrying with back-off while the database is unreachable.
+        ``SCHEDULER_API_ENABLED`` / ``SCHEDULER_DASHBOARD_ENABLED`` register the REST
+        API / the dashboard.
 
         :raises RuntimeError: for a process-pool executor, which cannot run jobs in the
             app context, or when the API is enabled but the app cannot authenticate.
@@ -69,21 +77,67 @@ class SchedulerManager:
         options.prepare_config(app)
         get_state(app).components[TASKS_KEY] = AppTasks(self._registry)
         warn_ignored_keys(app)
-        history = History(
-            self._toolkit.db.get_engine(app),
-            app.config["SCHEDULER_HISTORY_TABLE"],
-            app.config["SCHEDULER_HISTORY_RETENTION"],
-            enabled=bool(app.config["SCHEDULER_HISTORY_ENABLED"]),
-        )
-        state = AppScheduling(app, history, self._build, self._load_jobs)
-        get_state(app).components["scheduler"] = state
         if app.config["SCHEDULER_API_ENABLED"]:
+            from .api import init_api
+
             init_api(app, self)
-        init_dashboard(app)  # only when SCHEDULER_DASHBOARD_ENABLED
-        if options.should_autostart(app):
-            state.start()
+        if app.config["SCHEDULER_DASHBOARD_ENABLED"]:
+            from .dashboard import init_dashboard
+
+            init_dashboard(app)
+        self._apps.add(app)
+        in_use = options.has_work(app, len(self._declared))
+        if in_use or app.config["SCHEDULER_AUTOSTART"] is True:
+            # Makes the state (no I/O), which puts the scheduler's tables in
+            # db.metadata; also under 'flask db migrate', which never starts it.
+            self._state(app)
+        policy = options.should_autostart(app)
+        if policy is None:
+            if in_use:
+                policy = True
+            else:
+                # Started later if a task is declared or a job added in this process.
+                self._waiting.add(app)
+        if policy:
+            self._state(app).start(background=True)
+
+    def _state(self, app: Flask | None = None) -> AppScheduling:
+        """The app's scheduling state, made on first use (this imports APScheduler)."""
+        from ..state import get_state
+
+        components = get_state(app).components
+        state = components.get("scheduler")
+        if state is None:
+            with _STATE_LOCK:
+                state = components.get("scheduler")
+                if state is None:
+                    state = self._make_state(get_state(app).toolkit, app)
+                    components["scheduler"] = state
+        return t.cast("AppScheduling", state)
+
+    def _make_state(self, toolkit: Toolkit, app: Flask | None) -> AppScheduling:
+        from flask import current_app
+
+        from .lifecycle import AppScheduling
+        from .tables import history_with_tables
+
+        if app is None:
+            app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+        history = history_with_tables(app, self._toolkit.db)
+        return AppScheduling(app, history, self._build, self._load_jobs)
+
+    def _wake_waiting(self, app: Flask | None = None) -> None:
+        """Something is scheduled now: start the apps (or ``app``) waiting for it."""
+        for known in list(self._apps) if app is None else [app]:
+            state = self._state(known)  # in use now: its tables go to db.metadata
+            if known in self._waiting:
+                self._waiting.discard(known)
+                state.start(background=True)
 
     def _build(self, state: AppScheduling) -> AppScheduler:
+        from .ids import exact_ids
+        from .runner import AppScheduler
+
         engine = self._toolkit.db.get_engine(state.app)
         scheduler_options = options.scheduler_options(state.app, engine)
         for store in scheduler_options["jobstores"].values():
@@ -91,69 +145,9 @@ class SchedulerManager:
         return AppScheduler(state.runner, **scheduler_options)
 
     def _load_jobs(self, state: AppScheduling) -> None:
-        cfg = state.app.config
-        tasks = app_tasks(state.app)
-        for spec in tasks.configure(cfg["SCHEDULER_JOBS"] or cfg.get("JOBS") or []):
-            self._sync_job(state, spec)
-        for spec in self._declared:
-            self._sync_job(state, dict(spec))
-        warn_unregistered(state.app, state.scheduler, tasks)
+        from .declarations import load_jobs
 
-    def _sync_job(self, state: AppScheduling, spec: dict[str, t.Any]) -> None:
-        """Add a declared job, or bring the stored job of that id up to date.
-
-        The policy on restart: the function, arguments, name and the job options given
-        in the declaration are re-applied; the trigger is replaced only when it changed
-        (see :func:`~flask_toolkit.scheduler.jobs.trigger_key`), so the schedule does
-        not shift; a job paused through the API or CLI stays paused.
-        """
-        scheduler = state.open()
-        options, trigger_name, trigger_args = split_declaration(spec)
-        options.pop("replace_existing", None)
-        job_id = options.pop("id")
-        if not options.get("name"):  # as Flask-APScheduler: named after the id
-            options["name"] = job_id
-        func = options.pop("func")
-        if not callable(func):
-            func = app_tasks(state.app).resolve(func)[1]
-        jobstore = options.pop("jobstore", None)
-        trigger = scheduler.create_trigger(trigger_name, trigger_args)
-        existing = scheduler.get_job(job_id, jobstore)
-        if existing is None:
-            try:
-                scheduler.add_job(
-                    func,
-                    trigger=trigger,
-                    id=job_id,
-                    jobstore=jobstore or "default",
-                    **options,
-                )
-                return
-            except ConflictingIdError:  # another process added it just now
-                existing = scheduler.get_job(job_id, jobstore)
-                if existing is None:
-                    raise
-        wanted: dict[str, t.Any] = {"args": (), "kwargs": {}}
-        wanted.update({k: options[k] for k in SYNCED_OPTIONS if k in options})
-        wanted["args"] = tuple(wanted["args"])
-        changes = {k: v for k, v in wanted.items() if getattr(existing, k) != v}
-        if existing.func is not func:
-            changes["func"] = func
-        if trigger_key(existing.trigger) != trigger_key(trigger):
-            changes["trigger"] = trigger
-            if existing.next_run_time is not None:
-                now = dt.datetime.now(scheduler.timezone)
-                changes["next_run_time"] = trigger.get_next_fire_time(None, now)
-        if changes:
-            # Only what changed is written: every process loads the declarations when
-            # it starts, and a needless write could put back a next run time that the
-            # leader has just moved on.
-            scheduler.modify_job(job_id, existing._jobstore_alias, **changes)
-
-    def _state(self) -> AppScheduling:
-        from ..state import get_state
-
-        return t.cast(AppScheduling, get_state().components["scheduler"])
+        load_jobs(state, self._declared)
 
     def _scheduler(self) -> AppScheduler:
         return self._state().open()
@@ -220,6 +214,7 @@ class SchedulerManager:
                     "trigger": trigger,
                 }
             )
+            self._wake_waiting()
             return func
 
         return decorator
@@ -248,6 +243,7 @@ class SchedulerManager:
         if not options.get("name"):
             options["name"] = id
         scheduler = self._scheduler()
+        self._wake_waiting(self._state().app)
         if trigger is not None and not isinstance(trigger, (str, cabc.Mapping)):
             built = trigger
         else:
@@ -336,6 +332,8 @@ class SchedulerManager:
         :raises ValueError: for a bad ``state``, ``sort`` or page numbers.
         :raises KeyError: for an unknown job store.
         """
+        from . import listing
+
         return listing.list_page(
             self._scheduler(),
             page,
@@ -358,7 +356,11 @@ class SchedulerManager:
     # the scheduler
 
     def start(self) -> None:
-        """Start the current app's scheduler: it runs jobs while it holds the lease."""
+        """Start the current app's scheduler: it runs jobs while it holds the lease.
+
+        The job store is opened here, so a database that cannot be reached raises;
+        the scheduler that ``init_app`` starts opens it in the background instead.
+        """
         self._state().start()
 
     def shutdown(self, wait: bool = True) -> None:

@@ -1,17 +1,22 @@
-"""The scheduler's config keys, and the APScheduler options they make for an app."""
+"""The scheduler's config keys, and the APScheduler options they make for an app.
+
+This module is imported with the package, so it stays light: APScheduler and the
+modules built on it are imported inside the functions that need them, when a scheduler
+is built. Every scheduler key is registered here, also those of the REST API, so that
+an app that never loads the API still gets their defaults and the misspelled-key check.
+"""
 
 from __future__ import annotations
 
 import types
 import typing as t
 
-import sqlalchemy as sa
-from apscheduler.jobstores.memory import MemoryJobStore
 from flask import Flask
 
 from .. import config
-from .runner import check_executor
-from .runner import DatabaseJobStore
+
+if t.TYPE_CHECKING:
+    import sqlalchemy as sa
 
 #: Job defaults applied under ``SCHEDULER_JOB_DEFAULTS``. APScheduler's own
 #: ``misfire_grace_time`` of 1 second drops a run whenever the process is a second late.
@@ -41,9 +46,27 @@ config.register_defaults(
         "SCHEDULER_SHUTDOWN_TIMEOUT": 30.0,
     }
 )
+# The REST API's keys (its module registers the same values when it is imported).
+config.register_defaults(
+    {
+        "SCHEDULER_ENDPOINT_PREFIX": "scheduler.",
+        "SCHEDULER_API_ALLOW_ANONYMOUS": False,
+        "SCHEDULER_API_PER_PAGE": 100,
+        "SCHEDULER_API_MAX_PER_PAGE": 1000,
+        "SCHEDULER_API_UNPAGED_LIMIT": 1000,
+    }
+)
+# The dashboard's keys (its module registers the same values when it is imported).
+config.register_defaults(
+    {"SCHEDULER_DASHBOARD_ENABLED": False, "SCHEDULER_DASHBOARD_PER_PAGE": 25}
+)
 
 
 def _store_from_url(url: str) -> t.Any:
+    from apscheduler.jobstores.memory import MemoryJobStore
+
+    from .runner import DatabaseJobStore
+
     if url == "memory":
         return MemoryJobStore()
     if url.startswith(("redis://", "rediss://", "unix://")):
@@ -80,12 +103,18 @@ def prepare_config(app: Flask) -> None:
         app.config["SCHEDULER_JOB_DEFAULTS"] = dict(_JOB_DEFAULTS_KEY_DEFAULT)
     for alias, value in (app.config["SCHEDULER_EXECUTORS"] or {}).items():
         if _is_process_pool(value):
+            from .runner import check_executor
+
             check_executor(value, alias)
 
 
-def should_autostart(app: Flask) -> bool:
-    """``SCHEDULER_AUTOSTART``: ``"auto"`` starts unless testing or under a ``flask``
-    command other than ``flask run``.
+def should_autostart(app: Flask) -> bool | None:
+    """``SCHEDULER_AUTOSTART``: whether this process may start the scheduler by itself.
+
+    ``True`` / ``False`` are returned as they are (always / never). ``"auto"`` gives
+    ``False`` when testing or under a ``flask`` command other than ``flask run``, else
+    ``None``: start as soon as the app has something to schedule (see
+    :func:`has_work`).
     """
     value = app.config["SCHEDULER_AUTOSTART"]
     if value != "auto":
@@ -96,11 +125,37 @@ def should_autostart(app: Flask) -> bool:
 
     # 'flask run' serves; 'flask shell', 'flask toolkit jobs' and the like don't.
     ctx = click.get_current_context(silent=True)
-    return ctx is None or ctx.info_name == "run"
+    if ctx is not None and ctx.info_name != "run":
+        return False
+    return None
+
+
+def has_work(app: Flask, declared_tasks: int) -> bool:
+    """Whether the app uses its scheduler: config jobs, tasks declared with a
+    trigger, the REST API or the dashboard switched on.
+    """
+    cfg = app.config
+    jobs = cfg["SCHEDULER_JOBS"] or cfg.get("JOBS")
+    return bool(
+        jobs
+        or declared_tasks
+        or cfg["SCHEDULER_API_ENABLED"]
+        or cfg["SCHEDULER_DASHBOARD_ENABLED"]
+    )
+
+
+def next_run_time_type() -> t.Any:
+    """The type of ``apscheduler_jobs.next_run_time`` as each database stores it."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import mysql
+
+    return sa.Float(25).with_variant(mysql.DOUBLE(), "mysql", "mariadb")
 
 
 def scheduler_options(app: Flask, engine: sa.Engine) -> dict[str, t.Any]:
     """APScheduler options from the app's config; ``engine`` backs the default store."""
+    from .runner import DatabaseJobStore
+
     cfg = app.config
     stores = {
         alias: _store_from_url(value)

@@ -15,6 +15,7 @@ import itertools
 import logging
 import threading
 import typing as t
+import weakref
 
 from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.events import EVENT_JOB_EXECUTED
@@ -66,12 +67,25 @@ class JobRunner:
     """Runs jobs of one app: app context, current run, history, runs in flight."""
 
     def __init__(self, app: Flask, history: h.History) -> None:
-        self.app = app
+        # Weak: the scheduler's threads reach the runner, and must not keep the app
+        # alive (an app that is thrown away shuts its scheduler down).
+        self._app = weakref.ref(app)
         self.history = history
         self._lock = threading.Lock()
         self._ids = itertools.count()
         #: Runs in progress: token -> history row id, start time.
         self.in_flight: dict[int, tuple[int | None, dt.datetime]] = {}
+
+    @property
+    def app(self) -> Flask:
+        """The app whose context jobs run in.
+
+        :raises RuntimeError: if the app was garbage-collected.
+        """
+        app = self._app()
+        if app is None:
+            raise RuntimeError("The app of this scheduler no longer exists.")
+        return app
 
     def run(
         self,

@@ -20,7 +20,6 @@ import typing as t
 from flask import Flask
 
 from ..state import get_state
-from . import listing
 from .jobs import default_name
 from .jobs import import_ref
 from .jobs import Registry
@@ -200,6 +199,8 @@ def warn_unregistered(app: Flask, scheduler: t.Any, tasks: AppTasks) -> None:
     Only the first :data:`CHECKED_AT_OPEN` jobs by id are read (a full scan costs about
     0.3 s per 10,000 jobs, in every process that opens the scheduler).
     """
+    from . import listing  # APScheduler's, loaded only once a scheduler opens
+
     jobs, total = listing.list_page(
         scheduler, 1, CHECKED_AT_OPEN, None, None, None, None, "id"
     )

@@ -1,0 +1,129 @@
+"""Why the database cannot be reached, and what to do about it.
+
+A server that is down comes back by itself: the toolkit retries. A wrong password, a
+database that does not exist, a missing driver or an SQLite file in a folder that does
+not exist never succeed, however often they are retried: they are *permanent*
+problems, logged at ERROR with the fix and reported by ``flask toolkit check``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing as t
+
+import sqlalchemy as sa
+
+#: The extra of flask-toolkit that installs each backend's driver.
+DRIVER_EXTRAS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
+
+# Server messages (PostgreSQL, MySQL / MariaDB) that no retry will change.
+_PERMANENT_MESSAGES = (
+    ("password authentication failed", "check the user name and password"),
+    ("no password supplied", "put the password in the URL"),
+    ("role ", "check the user name"),  # role "x" does not exist
+    ("access denied for user", "check the user name, password and grants"),
+    ("does not exist", "create it with 'flask toolkit create-db'"),
+    ("unknown database", "create it with 'flask toolkit create-db'"),
+)
+#: MySQL error numbers: access denied, unknown database.
+_MYSQL_PERMANENT = {1044: "check the grants", 1045: "check the user name and password"}
+_MYSQL_UNKNOWN_DATABASE = 1049
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """What is wrong with the database connection."""
+
+    #: One sentence saying what failed and how to fix it.
+    message: str
+    #: Whether retrying cannot help (a misconfiguration rather than an outage).
+    permanent: bool
+
+
+def missing_driver(url: sa.URL, error: ImportError) -> Problem:
+    """The problem for a database driver that is not installed."""
+    backend = url.get_backend_name()
+    extra = DRIVER_EXTRAS.get(backend)
+    if extra is not None:
+        fix = f"pip install 'flask-toolkit[{extra}]'"
+        if url.get_driver_name() not in ("psycopg", "pymysql"):
+            fix += f" (it installs the driver of {backend}+" + (
+                "psycopg://)" if extra == "postgres" else "pymysql://)"
+            )
+    else:
+        fix = f"install the Python driver for {url.drivername!r}"
+    return Problem(
+        f"The database driver for {url.drivername!r} is not installed ({error})."
+        f" Fix: {fix}.",
+        permanent=True,
+    )
+
+
+def describe_connection_error(
+    error: BaseException, url: sa.URL | None = None
+) -> Problem | None:
+    """Explain an error raised while connecting; ``None`` if it is not one.
+
+    :param url: the database URL, for the SQLite folder check.
+    """
+    if isinstance(error, ImportError) and url is not None:
+        return missing_driver(url, error)
+    if not isinstance(error, sa.exc.OperationalError) or error.statement is not None:
+        return None
+    orig = error.orig
+    reason = (str(orig or error).strip().splitlines() or [""])[0]
+    lowered = str(orig or error).lower()
+    code = _mysql_code(orig)
+    if code == _MYSQL_UNKNOWN_DATABASE:
+        return Problem(
+            f"{reason}. Fix: create it with 'flask toolkit create-db'.", True
+        )
+    if code in _MYSQL_PERMANENT:
+        return Problem(f"{reason}. Fix: {_MYSQL_PERMANENT[code]}.", True)
+    if "unable to open database file" in lowered and url is not None:
+        folder = os.path.dirname(os.path.abspath(url.database or ""))
+        if not os.path.isdir(folder):
+            return Problem(
+                f"The folder {folder!r} of the SQLite database does not exist."
+                " Fix: correct SQLALCHEMY_DATABASE_URI, or create it with"
+                " 'flask toolkit create-db'.",
+                True,
+            )
+    if code is None:
+        for needle, fix in _PERMANENT_MESSAGES:
+            if needle in lowered and (needle != "role " or "does not exist" in lowered):
+                return Problem(f"{reason}. Fix: {fix}.", True)
+    return Problem(reason or type(error).__name__, False)
+
+
+def _mysql_code(orig: t.Any) -> int | None:
+    if type(orig).__module__.split(".")[0] not in ("pymysql", "MySQLdb"):
+        return None
+    args = getattr(orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def check_connection(engine: sa.Engine) -> Problem | None:
+    """Connect once and run ``SELECT 1``; the problem, or ``None`` when it works."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = os.path.dirname(os.path.abspath(database))
+            if not os.path.isdir(folder):
+                return Problem(
+                    f"The folder {folder!r} of the SQLite database does not exist."
+                    " Fix: correct SQLALCHEMY_DATABASE_URI, or create it with"
+                    " 'flask toolkit create-db'.",
+                    True,
+                )
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except (sa.exc.DBAPIError, ImportError) as error:
+        problem = describe_connection_error(error, url)
+        if problem is None:
+            raise
+        return problem
+    return None

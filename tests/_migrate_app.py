@@ -1,0 +1,54 @@
+"""An app managed with Flask-Migrate, for the migrations test.
+
+``TEST_MIGRATE_DB`` is the database URL and ``TEST_MIGRATE_DIR`` the instance folder.
+It uses the scheduler (a config job) and auth with the database store, so the toolkit's
+tables are in use.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import Migrate
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from flask_toolkit import Identity
+from flask_toolkit import Toolkit
+
+toolkit = Toolkit()
+db = toolkit.db
+
+
+class Note(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "migrate_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True, init=False)
+    text: Mapped[str] = mapped_column(sa.String(200))
+
+
+@toolkit.auth.identity_loader
+def load_identity(user_id: object) -> Identity | None:
+    return Identity(user_id, ["notes:read"])
+
+
+@toolkit.scheduler.register
+def tick() -> None:
+    """A job; its runs go to the history table."""
+
+
+def create_app() -> Flask:
+    app = Flask("migrate_app", instance_path=os.environ["TEST_MIGRATE_DIR"])
+    app.config.update(
+        SECRET_KEY="migrate test",
+        SQLALCHEMY_DATABASE_URI=os.environ["TEST_MIGRATE_DB"],
+        SCHEDULER_LEADER_INTERVAL=0.1,
+        SCHEDULER_JOBS=[
+            {"id": "tick", "func": tick, "trigger": "interval", "seconds": 1}
+        ],
+    )
+    toolkit.init_app(app)
+    Migrate(app, db, directory=os.path.join(app.instance_path, "migrations"))
+    return app
