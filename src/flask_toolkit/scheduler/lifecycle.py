@@ -190,6 +190,7 @@ class AppScheduling:
                 if self.lease is not None:
                     self.lease.release()
             finally:
+                self.runner.stopping = True
                 scheduler.shutdown(wait=False)
         deadline = time.monotonic() + float(
             self.app.config["SCHEDULER_SHUTDOWN_TIMEOUT"]
@@ -334,7 +335,7 @@ class AppScheduling:
         self._thread = None
         self.lease = None
         self.is_leader = False
-        self.runner.in_flight.clear()
+        self.runner.reset()
         if scheduler is not None:
             # The parent's connections must not be used (or closed) by the child.
             for alias in scheduler.jobstore_aliases():
