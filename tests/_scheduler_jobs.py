@@ -56,6 +56,13 @@ def record_tick() -> None:
 
 
 @toolkit.scheduler.register
+def slow_tick(seconds: float) -> None:
+    """:func:`record_tick`, then take ``seconds`` more."""
+    record_tick()
+    time.sleep(seconds)
+
+
+@toolkit.scheduler.register
 def fail() -> None:
     raise RuntimeError("the job failed on purpose")
 
