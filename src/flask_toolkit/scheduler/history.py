@@ -299,6 +299,11 @@ class History:
                     return
                 time.sleep(delay)
 
+    @property
+    def has_pending(self) -> bool:
+        """Whether final statuses wait to be written (:meth:`flush_pending`)."""
+        return bool(self._pending)
+
     def flush_pending(self) -> None:
         """Write the final statuses that could not be written before (if any)."""
         with self._pending_lock:
