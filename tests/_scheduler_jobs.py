@@ -116,8 +116,8 @@ def create_app() -> Flask:
                 "coalesce": False,
                 "misfire_grace_time": 60,
                 # After a takeover the missed runs are caught up in one batch; the
-                # next run must not be skipped because that batch is still going.
-                "max_instances": 3,
+                # next run waits for that batch instead of being skipped.
+                "max_instances": 1,
             }
         ],
     }
