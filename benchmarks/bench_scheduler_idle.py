@@ -19,6 +19,10 @@ alone for ``--seconds``; everything it sends to its servers in that time is coun
 Then a second app on the same store (a standby: it cannot take the lease) adds
 ``--probes`` jobs due at once, one after the other; printed is the time from its
 ``add_job`` returning to the job starting in the leader (median and worst).
+
+Last, takeovers with the default settings: a leader in a child process is killed with
+``SIGKILL`` (``--kills`` times) and the time until this process's standby leads is
+printed (median and worst).
 PostgreSQL and MariaDB runs use a database of their own, dropped afterwards.
 """
 
@@ -28,9 +32,11 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -140,7 +146,12 @@ def is_leader(app: Flask) -> bool:
 
 
 def measure(
-    backend: str, db_url: str, store_url: str | None, seconds: float, probes: int
+    backend: str,
+    db_url: str,
+    store_url: str | None,
+    seconds: float,
+    probes: int,
+    kills: int,
 ) -> dict[str, t.Any]:
     folder = tempfile.mkdtemp()
     leader = make_app("leader", db_url, store_url, os.path.join(folder, "a"))
@@ -186,7 +197,10 @@ def measure(
     for app in (leader, standby):
         toolkit.db.get_engine(app).dispose()
     shutil.rmtree(folder, ignore_errors=True)
+    taken = takeovers(db_url, store_url, kills) if kills else [0.0]
     return {
+        "takeover_median": statistics.median(taken),
+        "takeover_max": max(taken),
         "backend": backend,
         "per_minute": (idle_sql + idle_redis) * 60 / seconds,
         "sql": idle_sql * 60 / seconds,
@@ -194,6 +208,58 @@ def measure(
         "median_ms": statistics.median(latencies) * 1000,
         "max_ms": max(latencies) * 1000,
     }
+
+
+LEADER_SCRIPT = """
+import sys, time
+sys.path[:0] = sys.argv[4:]
+from bench_scheduler_idle import make_app, manager, hourly
+app = make_app("child", sys.argv[1], sys.argv[2] or None, sys.argv[3])
+with app.app_context():
+    manager.start()
+    while not manager.leader_info()["is_leader"]:
+        time.sleep(0.01)
+    print("leader", flush=True)
+    time.sleep(600)
+"""
+
+
+def takeovers(db_url: str, store_url: str | None, kills: int) -> list[float]:
+    """Seconds from killing a leader (a child process) to this process leading."""
+    folder = tempfile.mkdtemp()
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = [here, *sys.path]
+    standby = make_app("standby", db_url, store_url, os.path.join(folder, "s"))
+    with standby.app_context():
+        manager.add_job("hourly", hourly, "interval", hours=1, replace_existing=True)
+    result = []
+    try:
+        for _ in range(kills):
+            args = [db_url, store_url or "", os.path.join(folder, "c"), *paths]
+            child = subprocess.Popen(
+                [sys.executable, "-c", LEADER_SCRIPT, *args],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "leader"
+            with standby.app_context():
+                manager.start()
+            time.sleep(1.5)  # the standby has tried, and failed, to take the lease
+            assert not is_leader(standby)
+            os.kill(child.pid, signal.SIGKILL)
+            killed = time.perf_counter()
+            wait_for(lambda: is_leader(standby))
+            result.append(time.perf_counter() - killed)
+            child.wait()
+            with standby.app_context():
+                manager.shutdown()  # the next child leads
+    finally:
+        with standby.app_context():
+            manager.shutdown()
+        toolkit.db.get_engine(standby).dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 def server_database(backend: str) -> tuple[str, t.Callable[[], None]]:
@@ -224,14 +290,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--probes", type=int, default=10)
+    parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql,mariadb,redis")
     args = parser.parse_args()
     results = []
+    counts = (args.seconds, args.probes, args.kills)
     for backend in args.backends.split(","):
         folder = tempfile.mkdtemp()
         sqlite = f"sqlite:///{folder}/app.sqlite"
         if backend == "sqlite":
-            results.append(measure(backend, sqlite, None, args.seconds, args.probes))
+            results.append(measure(backend, sqlite, None, *counts))
         elif backend == "redis":
             port = free_port()
             server = subprocess.Popen(
@@ -241,25 +309,27 @@ def main() -> None:
             try:
                 time.sleep(0.5)
                 url = f"redis://127.0.0.1:{port}/0"
-                results.append(measure(backend, sqlite, url, args.seconds, args.probes))
+                results.append(measure(backend, sqlite, url, *counts))
             finally:
                 server.terminate()
                 server.wait()
         else:
             url, drop = server_database(backend)
             try:
-                results.append(measure(backend, url, None, args.seconds, args.probes))
+                results.append(measure(backend, url, None, *counts))
             finally:
                 drop()
         shutil.rmtree(folder, ignore_errors=True)
     print(
         f"{'store':<11} {'idle leader /min':>16} {'(SQL':>6} {'Redis)':>7}"
         f" {'change -> leader median':>24} {'worst':>8}"
+        f" {'takeover median':>16} {'worst':>7}"
     )
     for r in results:
         print(
             f"{r['backend']:<11} {r['per_minute']:>16.1f} {r['sql']:>6.1f}"
             f" {r['redis']:>7.1f} {r['median_ms']:>21.1f} ms {r['max_ms']:>5.1f} ms"
+            f" {r['takeover_median']:>14.2f} s {r['takeover_max']:>5.2f} s"
         )
 
 
