@@ -12,7 +12,8 @@ client gives up. The toolkit puts two limits on the engines it creates:
     statement when it is frozen itself): a statement or pool pre-ping that has not
     answered a few seconds after the limit has its socket shut down, which turns it
     into a lost connection. MySQL / MariaDB get the driver's ``read_timeout`` and
-    ``write_timeout``. SQLite is local and gets neither.
+    ``write_timeout``. SQLite is local and gets neither. Only drivers known to take
+    these arguments get them: psycopg, psycopg2 and psycopg2cffi; PyMySQL, mysqlclient.
 
 Either one set to ``None`` (or ``0``) turns it off. A value the app already gives in
 ``SQLALCHEMY_ENGINE_OPTIONS["connect_args"]`` or in the URL wins. A statement stopped
@@ -37,6 +38,9 @@ config.register_defaults(
     {"TOOLKIT_DB_CONNECT_TIMEOUT": 5.0, "TOOLKIT_DB_STATEMENT_TIMEOUT": 15.0}
 )
 
+#: Drivers that take these arguments (others are left alone).
+_PG_DRIVERS = frozenset({"psycopg", "psycopg2", "psycopg2cffi"})
+_MYSQL_DRIVERS = frozenset({"pymysql", "mysqldb"})
 #: The watchdog steps in this long after ``TOOLKIT_DB_STATEMENT_TIMEOUT``, giving the
 #: server's own timeout the first chance.
 WATCHDOG_GRACE = 2.0
@@ -54,15 +58,15 @@ def connect_args(
 ) -> dict[str, t.Any]:
     """The driver arguments that set the timeouts for a connection to ``url``."""
     connect, statement = _seconds(connect_timeout), _seconds(statement_timeout)
-    backend, query = url.get_backend_name(), url.query
+    backend, driver, query = url.get_backend_name(), url.get_driver_name(), url.query
     args: dict[str, t.Any] = {}
-    if backend == "postgresql":
+    if backend == "postgresql" and driver in _PG_DRIVERS:
         if connect and "connect_timeout" not in query:
             # libpq takes whole seconds and treats 1 as 2.
             args["connect_timeout"] = max(math.ceil(connect), 2)
         if statement and "options" not in query:
             args["options"] = f"-c statement_timeout={int(statement * 1000)}"
-    elif backend in ("mysql", "mariadb"):
+    elif backend in ("mysql", "mariadb") and driver in _MYSQL_DRIVERS:
         if connect and "connect_timeout" not in query:
             args["connect_timeout"] = max(math.ceil(connect), 1)
         if statement:
@@ -160,7 +164,10 @@ def _shut_down(dbapi_connection: t.Any) -> None:
 def install_watchdog(engine: sa.Engine, statement_timeout: t.Any) -> None:
     """Break a PostgreSQL statement or pre-ping that hangs past the timeout."""
     seconds = _seconds(statement_timeout)
-    if not seconds or engine.url.get_backend_name() != "postgresql":
+    url = engine.url
+    if not seconds or url.get_backend_name() != "postgresql":
+        return
+    if url.get_driver_name() not in _PG_DRIVERS:
         return
     limit = seconds + WATCHDOG_GRACE
     key = "_toolkit_watchdog"
