@@ -169,3 +169,37 @@ def _quiet(func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
         return func(*args)
     except sa.exc.OperationalError:
         return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_final_status_that_could_not_be_written_is_written_at_next_contact(
+    tmp_path: Path, database_url: str
+) -> None:
+    url = sa.make_url(database_url)
+    with TcpProxy(url.host or "127.0.0.1", url.port or 0) as proxy:
+        proxied = url.set(host="127.0.0.1", port=proxy.port)
+        app = make_app(proxied.render_as_string(hide_password=False), str(tmp_path))
+        try:
+            with app.app_context():
+                manager.add_job("blocked", jobs.wait_for_release, "interval", hours=1)
+                manager.start()
+                run = manager.run_job("blocked")
+                wait_for(lambda: history("blocked"))
+                proxy.drop()
+                jobs.gate.set()
+                # Every retry fails: the status waits in memory for the database.
+                wait_for(lambda: manager.history.has_pending, timeout=30)
+                proxy.resume()
+                wait_for(
+                    lambda: (
+                        _quiet(history, "blocked")
+                        == {run.scheduled_run_time.astimezone(UTC): ["success"]}
+                    ),
+                    timeout=30,
+                )
+        finally:
+            with app.app_context():
+                manager.shutdown()
+            jobs.gate.clear()
+            jobs.toolkit.db.get_engine(app).dispose()
