@@ -8,9 +8,9 @@ resumes its scheduler, the others stay paused.
 
 The leader must see jobs that other processes write to the store. Where the store's
 server can announce changes (PostgreSQL ``LISTEN/NOTIFY``, Redis pub/sub; see
-:attr:`~flask_toolkit.scheduler.leader.Lease.notifies`) every process announces its
+:attr:`~flask_toolkit.scheduler.lease.Lease.notifies`) every process announces its
 changes to the default store, and the leader sleeps until one comes, confirming its
-lease now and then (:meth:`~flask_toolkit.scheduler.leader.Lease.confirm_every`);
+lease now and then (:meth:`~flask_toolkit.scheduler.lease.Lease.confirm_every`);
 otherwise (SQLite, MySQL / MariaDB, several persistent stores) the leader confirms the
 lease and wakes its scheduler every interval. The lease is given up before the process
 forks and at interpreter exit.
