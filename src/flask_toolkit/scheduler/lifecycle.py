@@ -11,9 +11,8 @@ server can announce changes (PostgreSQL ``LISTEN/NOTIFY``, Redis pub/sub; see
 :attr:`~flask_toolkit.scheduler.lease.Lease.notifies`) every process announces its
 changes to the default store, and the leader sleeps until one comes, confirming its
 lease now and then (:meth:`~flask_toolkit.scheduler.lease.Lease.confirm_every`);
-otherwise (SQLite, MySQL / MariaDB, several persistent stores) the leader confirms the
-lease and wakes its scheduler every interval. The lease is given up before the process
-forks and at interpreter exit.
+otherwise (SQLite, MySQL / MariaDB, several persistent stores) it polls every interval.
+The lease is given up before the process forks and at interpreter exit.
 """
 
 from __future__ import annotations
