@@ -1,7 +1,9 @@
-"""Real processes sharing one job store: exactly one runs the jobs.
+"""Real processes sharing one job store: exactly one runs the jobs, exactly once.
 
 gunicorn with three workers runs ``tests._scheduler_jobs:create_app()``, whose
-``tick`` job (every second, ``coalesce=False``) writes one row per scheduled time.
+``tick`` job (every second, ``coalesce=False``, ``max_instances=1``) writes one row per
+scheduled time. Everything is asserted from what the runs left behind (the job's rows
+and the run history), with generous deadlines for progress and no timings.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,6 +29,8 @@ from tests import _scheduler_jobs as jobs
 from tests.test_scheduler_manager import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The processes import this checkout's package (not an installed one) and the tests.
+PYTHONPATH = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +50,7 @@ class Cluster:
             **os.environ,
             "TEST_SCHEDULER_DB": db_url,
             "TEST_SCHEDULER_DIR": str(tmp_path),
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": PYTHONPATH,
         }
         if store:
             env["TEST_SCHEDULER_STORE"] = store
@@ -117,12 +122,9 @@ def check_cluster(
         wait_for(lambda: len(tick_rows(engine)) >= 8, timeout=30)
         leader_pid = tick_rows(engine)[-1].pid
         os.kill(leader_pid, signal.SIGKILL)
-        killed_at = time.monotonic()
         wait_for(
-            lambda: any(r.pid != leader_pid for r in tick_rows(engine)), timeout=20
+            lambda: any(r.pid != leader_pid for r in tick_rows(engine)), timeout=30
         )
-        took = time.monotonic() - killed_at
-        assert took < 10, f"no takeover within 10 seconds ({took:.1f} s)"
 
         # Jobs added through whichever process answers, until standbys added two.
         added: list[dict[str, t.Any]] = []
@@ -136,13 +138,9 @@ def check_cluster(
         with engine.connect() as conn:
             history = sa.Table("toolkit_job_runs", sa.MetaData(), autoload_with=conn)
             runs = conn.execute(
-                sa.select(history.c.scheduled_run_time, history.c.started_at).where(
-                    history.c.job_id.like("added%")
-                )
-            ).all()
-        assert len(runs) == len(added)
-        for scheduled, started in runs:
-            assert started - scheduled < dt.timedelta(seconds=3), (scheduled, started)
+                sa.select(history.c.status).where(history.c.job_id.like("added%"))
+            ).scalars()
+            assert sorted(runs) == ["success"] * len(added)
     finally:
         cluster.stop()
     rows = tick_rows(engine)
@@ -176,6 +174,121 @@ def test_exactly_once_with_preload(tmp_path: Path, database_url: str) -> None:
     run_cluster(tmp_path, database_url, None, preload=True)
 
 
+def history_rows(engine: sa.Engine, job_id: str = "tick") -> list[t.Any]:
+    """The job's runs as (scheduled time in UTC, status, pid), oldest first."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("toolkit_job_runs"):
+            return []  # no process has opened the scheduler yet
+        history = sa.Table("toolkit_job_runs", sa.MetaData(), autoload_with=conn)
+        rows = conn.execute(
+            sa.select(history.c.scheduled_run_time, history.c.status, history.c.pid)
+            .where(history.c.job_id == job_id)
+            .order_by(history.c.scheduled_run_time)
+        ).all()
+    return [
+        (r.scheduled_run_time.replace(tzinfo=dt.timezone.utc), r.status, r.pid)
+        for r in rows
+    ]
+
+
+#: Leader kills per job store.
+KILLS = 20
+
+
+def kill_leaders(engine: sa.Engine, killed: set[int]) -> None:
+    """Kill the leader ``KILLS`` times, each time once a new leader has claimed a run.
+
+    Most kills come as soon as the new leader's first claim is seen, 0-30 ms after it
+    (a storm: the leader dies while catching up); every fourth waits until the new
+    leader has run three times (a steady leader dies just after a fire).
+    """
+    rng = random.Random(13)
+    for n in range(KILLS):
+        steady = n % 4 == 3
+
+        def next_leader(steady: bool = steady) -> int | None:
+            rows = [r for r in history_rows(engine) if r[2] not in killed]
+            if steady and sum(r[1] == "success" for r in rows) < 3:
+                return None
+            return rows[-1][2] if rows else None
+
+        deadline = time.monotonic() + 60
+        while (pid := next_leader()) is None:
+            assert time.monotonic() < deadline, f"no new leader after {n} kills"
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.03))
+        os.kill(pid, signal.SIGKILL)
+        killed.add(pid)
+
+
+def check_history(engine: sa.Engine, killed: set[int], last: dt.datetime) -> None:
+    """0 duplicates, 0 lost fires: every scheduled time up to ``last`` has one run,
+    which succeeded, or was interrupted because its process was killed.
+    """
+    rows = [r for r in history_rows(engine) if r[0] <= last]
+    times = [r[0] for r in rows]
+    assert len(times) == len(set(times)), "a scheduled time has two history rows"
+    ran = Counter(dt.datetime.fromisoformat(r.scheduled) for r in tick_rows(engine))
+    assert not [when for when, n in ran.items() if n > 1], "a run ran twice"
+    gaps = [
+        (a, b)
+        for a, b in zip(times, times[1:], strict=False)
+        if b - a != dt.timedelta(seconds=1)
+    ]
+    assert not gaps, f"scheduled times never claimed: {gaps}"
+    for when, status, pid in rows:
+        if status == "success":
+            assert ran[when] == 1, f"{when} recorded success but did not run"
+        else:
+            assert status == "interrupted" and pid in killed, (when, status, pid)
+    assert sum(r[1] == "success" for r in rows) > len(rows) // 2
+
+
+@pytest.mark.parametrize(
+    ("backend", "store"),
+    [
+        ("sqlite", None),
+        ("postgresql", None),
+        ("mariadb", None),
+        ("postgresql", "redis"),
+    ],
+    indirect=["backend"],
+    ids=["sqlite", "postgresql", "mariadb", "redis"],
+)
+def test_exactly_once_through_leader_kills(
+    tmp_path: Path,
+    database_url: str,
+    store: str | None,
+    request: pytest.FixtureRequest,
+) -> None:
+    store_url = request.getfixturevalue("redis_url") if store else None
+    engine = sa.create_engine(database_url, poolclass=sa.NullPool)
+    jobs.db.metadata.create_all(engine)
+    cluster = Cluster(tmp_path, database_url, store_url, preload=False)
+    killed: set[int] = set()
+    try:
+        try:
+            kill_leaders(engine, killed)
+            # The last leader lives: it catches up and keeps the schedule.
+            rows = wait_for(
+                lambda: [
+                    r
+                    for r in history_rows(engine)
+                    if r[1] == "success" and r[2] not in killed
+                ][3:],
+                timeout=60,
+            )
+            last = rows[-1][0]
+        finally:
+            cluster.stop()
+        check_history(engine, killed, last)
+    except AssertionError as e:
+        log = (tmp_path / "gunicorn.log").read_text()[-4000:]
+        raise AssertionError(f"{e}\n--- gunicorn log (end) ---\n{log}") from e
+    finally:
+        engine.dispose()
+
+
 def test_reloader_parent_never_runs_jobs(tmp_path: Path, sqlite_url: str) -> None:
     engine = sa.create_engine(sqlite_url, poolclass=sa.NullPool)
     jobs.db.metadata.create_all(engine)
@@ -183,7 +296,7 @@ def test_reloader_parent_never_runs_jobs(tmp_path: Path, sqlite_url: str) -> Non
         **os.environ,
         "TEST_SCHEDULER_DB": sqlite_url,
         "TEST_SCHEDULER_DIR": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": PYTHONPATH,
     }
     args = ["-m", "flask", "--app", "tests._scheduler_jobs:create_app()", "run"]
     with open(tmp_path / "flask.log", "w") as log:
@@ -231,7 +344,7 @@ def test_jobs_survive_a_process_restart(tmp_path: Path, database_url: str) -> No
             [sys.executable, "-c", RESTART_SCRIPT, database_url, str(tmp_path)]
             + [str(hours), phase],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": PYTHONPATH},
             capture_output=True,
             text=True,
             timeout=60,
@@ -264,7 +377,7 @@ def test_running_job_finishes_at_exit(tmp_path: Path, sqlite_url: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", EXIT_SCRIPT, sqlite_url, str(tmp_path)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": PYTHONPATH},
         capture_output=True,
         text=True,
         timeout=60,

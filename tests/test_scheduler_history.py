@@ -34,7 +34,7 @@ def test_retention_deletes_old_runs(hist_app: Flask) -> None:
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=31)
     history.record("job", old, "missed")
     history.record("job", dt.datetime.now(dt.timezone.utc), "missed")
-    row_id = history.start("job", old)
+    row_id = history.start("job", old - dt.timedelta(seconds=1))
     with history.engine.begin() as conn:
         conn.execute(
             history.table.update()

@@ -34,6 +34,7 @@ from . import errors as db_errors
 from . import lifecycle
 from . import pagination
 from . import sqlite
+from . import timeouts
 from .compat import NoLegacyQuery
 from .keys import KeySafeSession
 from .session import SessionScope
@@ -139,12 +140,14 @@ class Database:
         _warn_unsupported_keys(app)
         options = self._engine_options_for(app)
         uri = options.pop("url")
+        options = timeouts.engine_options(uri, options, app.config)
         try:
             engine = sa.create_engine(uri, **options)
         except ImportError as error:
             problem = diagnose.missing_driver(uri, error)
             app.logger.error("%s", problem.message)
             raise RuntimeError(problem.message) from error
+        timeouts.install_watchdog(engine, app.config["TOOLKIT_DB_STATEMENT_TIMEOUT"])
         if uri.get_backend_name() == "sqlite" and sqlite.in_instance_folder(uri, app):
             # Flask-SQLAlchemy's rule: the instance folder is made when needed — here
             # on the first connection, not in init_app. No other folder is ever made.

@@ -3,9 +3,16 @@
 The table has its own :class:`~sqlalchemy.MetaData`, so it needs nothing from the app's
 ``db.Model``; the manager adds a copy to ``db.metadata`` when the app uses the
 scheduler, for ``db.create_all()`` and migrations.
-A run is inserted as ``running`` when it starts and updated when it ends, so a process
-that dies in the middle leaves a trace. Writing the history never breaks a job: every
-database error is logged and swallowed.
+A run is inserted as ``running`` before it is handed to a worker thread (its *claim*)
+and updated when it ends, so a process that dies in the middle leaves a trace. A unique
+index on ``(job_id, scheduled_run_time)`` makes the claim exactly-once: a second leader
+that tries to run the same scheduled time of the same job fails on the index and does
+not run it (:data:`DUPLICATE`).
+
+Writing the history never breaks a job: database errors are logged. The final status of
+a run is retried with backoff (:data:`RETRY_DELAYS`); if every attempt fails it is kept
+in memory and written at the next successful contact with the database, so a run in a
+live process never stays ``running``.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
+import time
 import typing as t
 
 import sqlalchemy as sa
@@ -33,6 +42,19 @@ INTERRUPTED = "interrupted"
 #: Longest error message and traceback kept (a traceback keeps its end).
 ERROR_LIMIT = 1000
 TRACEBACK_LIMIT = 8000
+#: Pauses between attempts to write a run's final status, in seconds.
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+
+
+class _Duplicate:
+    """The type of :data:`DUPLICATE`."""
+
+    def __repr__(self) -> str:
+        return "DUPLICATE"
+
+
+#: What :meth:`History.claim` returns when another process claimed that run already.
+DUPLICATE = _Duplicate()
 
 _DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
@@ -66,9 +88,14 @@ def create_table(table: sa.Table, engine: sa.Engine) -> None:
             raise
 
 
+def claim_index(table: sa.Table) -> sa.Index:
+    """The unique index that makes a run's claim exactly-once."""
+    return next(i for i in table.indexes if i.name == f"uq_{table.name}_claim"[:64])
+
+
 def make_table(name: str) -> sa.Table:
     """The history table, on its own metadata."""
-    return sa.Table(
+    table = sa.Table(
         name,
         sa.MetaData(),
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -83,6 +110,13 @@ def make_table(name: str) -> sa.Table:
         sa.Column("host", sa.String(255), nullable=False),
         sa.Column("pid", sa.Integer, nullable=False),
     )
+    sa.Index(
+        f"uq_{name}_claim"[:64],
+        table.c.job_id,
+        table.c.scheduled_run_time,
+        unique=True,
+    )
+    return table
 
 
 class History:
@@ -108,82 +142,186 @@ class History:
         self.enabled = enabled
         self.host = socket.gethostname()
         self._created = False
+        #: Final statuses not written yet (the database failed), oldest first.
+        self._pending: list[t.Any] = []
+        self._pending_lock = threading.Lock()
 
     def create(self) -> None:
-        """Create the table if it does not exist (done when the scheduler opens)."""
-        if not self._created:
-            create_table(self.table, self.engine)
-            self._created = True
+        """Create the table if it does not exist (done when the scheduler opens).
+
+        A table made by an older version gets the unique claim index added; if rows
+        already break it, a warning says so and runs are claimed without it.
+        """
+        if self._created:
+            return
+        create_table(self.table, self.engine)
+        try:
+            claim_index(self.table).create(self.engine, checkfirst=True)
+        except sa.exc.DBAPIError:
+            indexes = sa.inspect(self.engine).get_indexes(self.table.name)
+            if not any(i["name"] == claim_index(self.table).name for i in indexes):
+                logger.warning(
+                    "Could not add the unique index %s to the run history: it holds"
+                    " two rows for one scheduled run of a job. Delete the duplicates"
+                    " to make runs exactly-once across processes.",
+                    claim_index(self.table).name,
+                    exc_info=True,
+                )
+        self._created = True
+
+    def _execute(self, statement: t.Any) -> t.Any:
+        self.create()
+        with self.engine.begin() as conn:
+            result = conn.execute(statement)
+        if self._pending:
+            self.flush_pending()
+        return result
 
     def _write(self, statement: t.Any) -> t.Any:
         if not self.enabled:
             return None
         try:
-            self.create()
-            with self.engine.begin() as conn:
-                return conn.execute(statement)
+            return self._execute(statement)
         except Exception:
             logger.exception(
                 "Could not write the job run history; the job is not affected."
             )
             return None
 
-    def start(self, job_id: str, scheduled: dt.datetime | None) -> int | None:
-        """Insert a ``running`` row; return its id (``None`` if not written)."""
-        result = self._write(
-            self.table.insert().values(
-                job_id=job_id,
-                scheduled_run_time=_utc(scheduled),
-                started_at=_utc(now_utc()),
-                status=RUNNING,
-                host=self.host,
-                pid=os.getpid(),
+    def claim(
+        self, job_id: str, scheduled: dt.datetime | None, status: str = RUNNING
+    ) -> int | _Duplicate | None:
+        """Insert the row of a run before it starts; return its id.
+
+        :param status: ``running`` for a run about to start; ``missed`` or
+            ``skipped`` for a run that will not.
+        :return: the row id; :data:`DUPLICATE` if that scheduled run of the job has a
+            row already (another process claimed it); ``None`` if the history is off
+            or the database could not be written (the run goes ahead unclaimed).
+        """
+        if not self.enabled:
+            return None
+        values = {
+            "job_id": job_id,
+            "scheduled_run_time": _utc(scheduled),
+            "status": status,
+            "host": self.host,
+            "pid": os.getpid(),
+        }
+        if status == RUNNING:
+            values["started_at"] = _utc(now_utc())
+        try:
+            result = self._execute(self.table.insert().values(**values))
+        except sa.exc.IntegrityError:
+            return DUPLICATE
+        except Exception:
+            logger.exception(
+                "Could not claim the run of job %r at %s in the run history; it runs"
+                " without a claim.",
+                job_id,
+                scheduled,
             )
-        )
-        if result is None or not result.inserted_primary_key:
+            return None
+        if not result.inserted_primary_key:
             return None
         return int(result.inserted_primary_key[0])
+
+    def start(self, job_id: str, scheduled: dt.datetime | None) -> int | None:
+        """Insert a ``running`` row; return its id (``None`` if not written)."""
+        row_id = self.claim(job_id, scheduled)
+        return row_id if isinstance(row_id, int) else None
 
     def finish(
         self,
         row_id: int | None,
         status: str,
         *,
-        started: dt.datetime,
+        started: dt.datetime | None,
         error: BaseException | None = None,
         traceback: str | None = None,
         only_if_running: bool = False,
+        job_id: str | None = None,
+        scheduled: dt.datetime | None = None,
     ) -> None:
-        """Set the outcome of the row ``row_id``."""
-        if row_id is None:
+        """Set the outcome of the row ``row_id``, retrying while the database fails.
+
+        :param started: when the run started; ``None`` for a run that never did.
+        :param job_id: with ``scheduled``: the run had no row (its claim could not be
+            written), so a complete row is inserted instead.
+        """
+        if not self.enabled or (row_id is None and job_id is None):
             return
         finished = now_utc()
-        statement = (
-            self.table.update()
-            .where(self.table.c.id == row_id)
-            .values(
-                status=status,
-                finished_at=_utc(finished),
-                duration=(finished - started).total_seconds(),
-                error=_error_text(error),
-                traceback=traceback[-TRACEBACK_LIMIT:] if traceback else None,
+        values: dict[str, t.Any] = {
+            "status": status,
+            "finished_at": _utc(finished) if started is not None else None,
+            "duration": (
+                (finished - started).total_seconds() if started is not None else None
+            ),
+            "error": _error_text(error),
+            "traceback": traceback[-TRACEBACK_LIMIT:] if traceback else None,
+        }
+        values["started_at"] = _utc(started)
+        if row_id is None:
+            statement: t.Any = self.table.insert().values(
+                job_id=job_id,
+                scheduled_run_time=_utc(scheduled),
+                host=self.host,
+                pid=os.getpid(),
+                **values,
             )
-        )
-        if only_if_running:
-            statement = statement.where(self.table.c.status == RUNNING)
-        self._write(statement)
+        else:
+            statement = (
+                self.table.update().where(self.table.c.id == row_id).values(**values)
+            )
+            if only_if_running:
+                statement = statement.where(self.table.c.status == RUNNING)
+        self._write_final(statement)
+
+    def _write_final(self, statement: t.Any) -> None:
+        """Write a final status: retry with backoff, then keep it for later."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                self._execute(statement)
+                return
+            except sa.exc.IntegrityError:
+                logger.warning("Run history row already written: %s", statement)
+                return
+            except Exception as e:
+                if delay is None:
+                    logger.error(
+                        "Could not write a run's final status to the history (%s);"
+                        " it is written at the next contact with the database.",
+                        e,
+                    )
+                    with self._pending_lock:
+                        self._pending.append(statement)
+                    return
+                time.sleep(delay)
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether final statuses wait to be written (:meth:`flush_pending`)."""
+        return bool(self._pending)
+
+    def flush_pending(self) -> None:
+        """Write the final statuses that could not be written before (if any)."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        for index, statement in enumerate(pending):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(statement)
+            except sa.exc.IntegrityError:
+                continue
+            except Exception:
+                with self._pending_lock:
+                    self._pending[:0] = pending[index:]
+                return
 
     def record(self, job_id: str, scheduled: dt.datetime | None, status: str) -> None:
         """Insert a run that did not start: ``missed`` or ``skipped``."""
-        self._write(
-            self.table.insert().values(
-                job_id=job_id,
-                scheduled_run_time=_utc(scheduled),
-                status=status,
-                host=self.host,
-                pid=os.getpid(),
-            )
-        )
+        self.claim(job_id, scheduled, status)
 
     def runs(
         self, job_id: str, page: int = 1, per_page: int = 50
@@ -225,6 +363,7 @@ class History:
             return
         try:
             self.create()
+            self.flush_pending()
             with self.engine.begin() as conn:
                 rows = conn.execute(
                     sa.select(self.table.c.id, self.table.c.pid).where(

@@ -3,17 +3,22 @@
 Every process opens the scheduler *paused*: its job stores are readable and writable
 (so the API works everywhere) but it processes no jobs. A process that called
 :meth:`AppScheduling.start` runs a small lease thread which, every
-``SCHEDULER_LEADER_INTERVAL`` seconds, takes or confirms the leader lease; the leader
-resumes its scheduler and wakes it up (so it sees jobs that other processes wrote to the
-store), the others stay paused. The lease is given up before the process forks and at
-interpreter exit.
+``SCHEDULER_LEADER_INTERVAL`` seconds, tries to take the leader lease; the leader
+resumes its scheduler, the others stay paused.
+
+The leader must see jobs that other processes write to the store. Where the store's
+server can announce changes (PostgreSQL ``LISTEN/NOTIFY``, Redis pub/sub; see
+:attr:`~flask_toolkit.scheduler.lease.Lease.notifies`) every process announces its
+changes to the default store, and the leader sleeps until one comes, confirming its
+lease now and then (:meth:`~flask_toolkit.scheduler.lease.Lease.confirm_every`);
+otherwise (SQLite, MySQL / MariaDB, several persistent stores) it polls every interval.
+The lease is given up before the process forks and at interpreter exit.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 import typing as t
@@ -28,9 +33,13 @@ from .background import log_open_failure
 from .background import Resources
 from .background import RetryIn
 from .history import History
-from .leader import Lease
 from .leader import lease_for_store
-from .leader import this_process
+from .leading import announce_changes
+from .leading import in_reloader_parent
+from .leading import pid_alive
+from .leading import wait_for_changes
+from .lease import Lease
+from .lease import this_process
 from .runner import AppScheduler
 from .runner import JobRunner
 
@@ -39,31 +48,6 @@ logger = logging.getLogger("flask_toolkit.scheduler")
 _STATES: weakref.WeakSet[AppScheduling] = weakref.WeakSet()
 #: How often the leader deletes history rows past their retention, in seconds.
 PRUNE_INTERVAL = 600.0
-
-
-def in_reloader_parent() -> bool:
-    """Whether this is the Flask reloader's watching process (it never serves)."""
-    if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
-        return False
-    frame = sys._current_frames().get(threading.main_thread().ident or -1)
-    while frame is not None:
-        code = frame.f_code
-        if code.co_name in ("run_with_reloader", "restart_with_reloader") and (
-            "werkzeug" in code.co_filename
-        ):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 class AppScheduling:
@@ -97,6 +81,10 @@ class AppScheduling:
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
         self._fork_from_main = False
+        #: The leader sleeps until a change is announced, instead of polling.
+        self.event_driven = False
+        #: When the leader confirms its lease next (monotonic clock).
+        self.next_confirm = 0.0
         #: This process forked its workers: they start schedulers, it stands by.
         self._children_start = False
         # Only the lease thread's weak reference and this finalizer outlive the app:
@@ -120,6 +108,7 @@ class AppScheduling:
             self.scheduler = scheduler
             try:
                 self.lease = self._make_lease(scheduler.lookup_jobstore("default"))
+                self.event_driven = announce_changes(scheduler, self.lease)
                 self._resources.hold(scheduler, self.lease)
                 if self.history.enabled:
                     self.history.create()
@@ -142,6 +131,7 @@ class AppScheduling:
             ),
             lock_file=cfg["SCHEDULER_LEADER_LOCK_FILE"],
             redis_ttl=float(cfg["SCHEDULER_LEADER_TTL"]),
+            cfg=cfg,
         )
 
     def start(self, *, background: bool = False) -> None:
@@ -182,6 +172,7 @@ class AppScheduling:
             scheduler, self.scheduler = self.scheduler, None
             self._resources.hold(None, None)
             self.is_leader = False
+            self.next_confirm = 0.0
             if scheduler is None:
                 return
             try:
@@ -190,6 +181,7 @@ class AppScheduling:
                 if self.lease is not None:
                     self.lease.release()
             finally:
+                self.runner.stopping = True
                 scheduler.shutdown(wait=False)
         deadline = time.monotonic() + float(
             self.app.config["SCHEDULER_SHUTDOWN_TIMEOUT"]
@@ -210,7 +202,12 @@ class AppScheduling:
                 self.open()
                 if failures:
                     logger.info("The scheduler's job store is reachable again.")
-            self.tick()
+            if time.monotonic() >= self.next_confirm:
+                self.tick()
+                lease = self.lease
+                if lease is not None and self.is_leader and self.event_driven:
+                    every = lease.confirm_every(interval)
+                    self.next_confirm = time.monotonic() + every
         except Exception as error:
             # Back off: 1, 2, 4 ... up to 30 intervals. A misconfiguration is logged
             # at ERROR with its fix; an outage as a warning.
@@ -219,7 +216,11 @@ class AppScheduling:
                 error, self.scheduler is None, delay, self.history.engine.url
             )
             raise RetryIn(delay) from error
-        return interval
+        lease = self.lease
+        if lease is None or not (self.is_leader and self.event_driven):
+            return interval
+        wait_for_changes(self, lease)
+        return 0.0
 
     def tick(self) -> None:
         """Take or confirm the lease; run jobs if this process leads, else stand by."""
@@ -238,7 +239,7 @@ class AppScheduling:
                 logger.info(
                     "This process (%s) now runs the scheduled jobs.", this_process()
                 )
-                self.history.interrupt_dead(_pid_alive)
+                self.history.interrupt_dead(pid_alive)
             elif self.is_leader and not held:
                 logger.warning(
                     "This process lost the scheduler leader lease; standing by."
@@ -247,12 +248,14 @@ class AppScheduling:
             if held and not self.user_paused:
                 if scheduler.state == STATE_PAUSED:
                     scheduler.resume()
-                else:
+                elif not self.event_driven:
                     scheduler.wakeup()
                 now = time.monotonic()
                 if now - self._last_prune > PRUNE_INTERVAL:
                     self._last_prune = now
                     self.history.prune()
+                if self.history.has_pending:
+                    self.history.flush_pending()
             elif scheduler.state == STATE_RUNNING:
                 scheduler.pause()
 
@@ -334,7 +337,7 @@ class AppScheduling:
         self._thread = None
         self.lease = None
         self.is_leader = False
-        self.runner.in_flight.clear()
+        self.runner.reset()
         if scheduler is not None:
             # The parent's connections must not be used (or closed) by the child.
             for alias in scheduler.jobstore_aliases():

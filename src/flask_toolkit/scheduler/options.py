@@ -14,6 +14,8 @@ import typing as t
 from flask import Flask
 
 from .. import config
+from ..db import timeouts
+from . import errors
 
 if t.TYPE_CHECKING:
     import sqlalchemy as sa
@@ -38,7 +40,7 @@ config.register_defaults(
         "SCHEDULER_AUTOSTART": "auto",
         "SCHEDULER_LEADER_ELECTION": True,
         "SCHEDULER_LEADER_INTERVAL": 1.0,
-        "SCHEDULER_LEADER_TTL": 5.0,
+        "SCHEDULER_LEADER_TTL": 30.0,
         "SCHEDULER_LEADER_LOCK_FILE": None,
         "SCHEDULER_HISTORY_ENABLED": True,
         "SCHEDULER_HISTORY_TABLE": "toolkit_job_runs",
@@ -62,7 +64,8 @@ config.register_defaults(
 )
 
 
-def _store_from_url(url: str) -> t.Any:
+def _store_from_url(url: str, cfg: t.Mapping[str, t.Any]) -> t.Any:
+    """A job store from a URL, with the timeouts of :mod:`flask_toolkit.db.timeouts`."""
     from apscheduler.jobstores.memory import MemoryJobStore
 
     from .runner import DatabaseJobStore
@@ -74,9 +77,13 @@ def _store_from_url(url: str) -> t.Any:
         from apscheduler.jobstores.redis import RedisJobStore
 
         store = RedisJobStore()
-        store.redis = redis.Redis.from_url(url)
+        store.redis = redis.Redis.from_url(url, **timeouts.redis_options(cfg))
         return store
-    return DatabaseJobStore(url=url)
+    store = DatabaseJobStore(
+        url=url, engine_options=timeouts.engine_options(url, {}, cfg)
+    )
+    timeouts.install_watchdog(store.engine, cfg.get("TOOLKIT_DB_STATEMENT_TIMEOUT"))
+    return store
 
 
 def _plugin_config(value: t.Any) -> t.Any:
@@ -95,10 +102,12 @@ def prepare_config(app: Flask) -> None:
     """Check the config at ``init_app``: refuse a process-pool executor.
 
     Also gives the app its own copy of the default ``SCHEDULER_JOB_DEFAULTS``, so that
-    changing it in one app's config changes no other app.
+    changing it in one app's config changes no other app, and registers the 503
+    handler of a Redis job store (:mod:`~flask_toolkit.scheduler.errors`).
 
     :raises RuntimeError: with the supported alternative.
     """
+    errors.init_app(app)
     if app.config["SCHEDULER_JOB_DEFAULTS"] is _JOB_DEFAULTS_KEY_DEFAULT:
         app.config["SCHEDULER_JOB_DEFAULTS"] = dict(_JOB_DEFAULTS_KEY_DEFAULT)
     for alias, value in (app.config["SCHEDULER_EXECUTORS"] or {}).items():
@@ -158,7 +167,7 @@ def scheduler_options(app: Flask, engine: sa.Engine) -> dict[str, t.Any]:
 
     cfg = app.config
     stores = {
-        alias: _store_from_url(value)
+        alias: _store_from_url(value, cfg)
         if isinstance(value, str)
         else _plugin_config(value)
         for alias, value in (cfg["SCHEDULER_JOBSTORES"] or {}).items()

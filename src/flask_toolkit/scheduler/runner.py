@@ -10,6 +10,7 @@ refused with an error when the scheduler is configured.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import logging
@@ -22,6 +23,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.events import EVENT_JOB_MISSED
 from apscheduler.events import JobExecutionEvent
+from apscheduler.executors.base import MaxInstancesReachedError
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.executors.pool import ProcessPoolExecutor
@@ -42,6 +44,8 @@ _STATUS = {
     EVENT_JOB_ERROR: h.ERROR,
     EVENT_JOB_MISSED: h.MISSED,
 }
+#: Set in the scheduler's own thread while it hands due jobs to the executors.
+_processing = threading.local()
 
 
 class DatabaseJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
@@ -63,8 +67,26 @@ class DatabaseJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
             self.engine.dispose()
 
 
+@dataclasses.dataclass
+class Claim:
+    """A scheduled run this process has claimed in the history, not yet run."""
+
+    run_time: dt.datetime
+    #: The history row; ``None`` when the history is off or could not be written.
+    row_id: int | None
+
+
 class JobRunner:
-    """Runs jobs of one app: app context, current run, history, runs in flight."""
+    """Runs jobs of one app: claims, app context, current run, history, queue.
+
+    Every run time the scheduler hands over is first *claimed*: its history row is
+    inserted under a unique index before the run starts, so two leaders can never both
+    run one scheduled time of a job. A run time that falls due while the job already
+    runs ``max_instances`` times in this process waits for the running instance and runs
+    right after it, instead of being dropped: with ``coalesce`` one run time waits and
+    the later ones are recorded ``skipped``, without ``coalesce`` they all wait, in
+    order. ``misfire_grace_time`` still applies when a run's turn comes.
+    """
 
     def __init__(self, app: Flask, history: h.History) -> None:
         # Weak: the scheduler's threads reach the runner, and must not keep the app
@@ -75,6 +97,85 @@ class JobRunner:
         self._ids = itertools.count()
         #: Runs in progress: token -> history row id, start time.
         self.in_flight: dict[int, tuple[int | None, dt.datetime]] = {}
+        #: Instances of each job running in this process (``max_instances``).
+        self.active: dict[str, int] = {}
+        #: Run times waiting for a running instance of their job, per job id.
+        self.queued: dict[str, list[tuple[t.Any, Claim]]] = {}
+        #: Scheduled runs not run because another process had claimed them.
+        self.duplicates_avoided = 0
+        self.stopping = False
+
+    def reset(self) -> None:
+        """Forget runs of another process (after a fork) and start accepting runs."""
+        self.in_flight.clear()
+        self.active.clear()
+        self.queued.clear()
+        self.stopping = False
+
+    def claim(self, job: t.Any, run_times: list[dt.datetime]) -> list[Claim]:
+        """Claim ``run_times`` of ``job``; those another process claimed are dropped."""
+        claims = []
+        for run_time in run_times:
+            row_id = self.history.claim(job.id, run_time)
+            if row_id is h.DUPLICATE:
+                self.duplicates_avoided += 1
+                logger.warning(
+                    "Run of job %r scheduled at %s was claimed by another process"
+                    " already; not running it again (duplicate avoided).",
+                    job.id,
+                    run_time,
+                )
+                continue
+            claims.append(Claim(run_time, t.cast("int | None", row_id)))
+        return claims
+
+    def submit(
+        self, executor: t.Any, job: t.Any, run_times: list[dt.datetime], manual: bool
+    ) -> None:
+        """Claim the run times and hand them to ``executor`` (its ``submit_job``).
+
+        :param manual: a "run now" from this process: refused with
+            :class:`~apscheduler.executors.base.MaxInstancesReachedError` when the job
+            is busy, instead of waiting.
+        """
+        if manual:
+            with self._lock:
+                if self.active.get(job.id, 0) >= job.max_instances:
+                    raise MaxInstancesReachedError(job)
+        claims = self.claim(job, run_times)
+        if not claims:
+            return
+        with self._lock:
+            if self.active.get(job.id, 0) >= job.max_instances and not manual:
+                self._enqueue(job, claims)
+                return
+            self.active[job.id] = self.active.get(job.id, 0) + 1
+        try:
+            with executor._lock:
+                executor._do_submit_job(job, claims)
+                executor._instances[job.id] += 1
+        except BaseException:
+            with self._lock:
+                self.active[job.id] -= 1
+                if not self.active[job.id]:
+                    del self.active[job.id]
+            for claim in claims:
+                self.history.finish(claim.row_id, h.INTERRUPTED, started=None)
+            raise
+
+    def _enqueue(self, job: t.Any, claims: list[Claim]) -> None:
+        """Under the lock: let ``claims`` wait for the running instance of ``job``."""
+        queue = self.queued.setdefault(job.id, [])
+        for claim in claims:
+            if job.coalesce and queue:
+                self.history.finish(claim.row_id, h.SKIPPED, started=None)
+                logger.info(
+                    "Run of job %r at %s skipped: one run already waits (coalesce).",
+                    job.id,
+                    claim.run_time,
+                )
+            else:
+                queue.append((job, claim))
 
     @property
     def app(self) -> Flask:
@@ -94,28 +195,52 @@ class JobRunner:
         run_times: list[dt.datetime],
         logger_name: str,
     ) -> list[t.Any]:
-        """Stand-in for APScheduler's ``run_job``: each run time in the app context."""
+        """Stand-in for APScheduler's ``run_job``: claim, then run each in the app."""
         events: list[t.Any] = []
-        for run_time in run_times:
-            grace = job.misfire_grace_time
-            late = h.now_utc() - run_time
-            if grace is not None and late > dt.timedelta(seconds=grace):
-                events.append(
-                    JobExecutionEvent(
-                        EVENT_JOB_MISSED, job.id, jobstore_alias, run_time
-                    )
-                )
-                logger.warning("Run time of job %r was missed by %s", job.id, late)
-                self.history.record(job.id, run_time, h.MISSED)
-                continue
-            events.extend(self._run_one(job, jobstore_alias, run_time, logger_name))
+        for claim in self.claim(job, run_times):
+            events.extend(self._run_one(job, jobstore_alias, claim, logger_name))
         return events
 
-    def _run_one(
-        self, job: t.Any, jobstore_alias: str, run_time: dt.datetime, logger_name: str
+    def run_claimed(
+        self, job: t.Any, jobstore_alias: str, claims: list[Claim], logger_name: str
     ) -> list[t.Any]:
+        """Run claimed run times, then those that queued up meanwhile (pool thread)."""
+        events: list[t.Any] = []
+        items = [(job, claim) for claim in claims]
+        try:
+            while True:
+                for item_job, claim in items:
+                    events.extend(
+                        self._run_one(item_job, jobstore_alias, claim, logger_name)
+                    )
+                with self._lock:
+                    items = self.queued.pop(job.id, [])
+                    if not items or self.stopping:
+                        self.active[job.id] -= 1
+                        if not self.active[job.id]:
+                            del self.active[job.id]
+                        if items:
+                            self.queued[job.id] = items
+                        return events
+        except BaseException:
+            with self._lock:
+                self.active[job.id] = max(self.active.get(job.id, 1) - 1, 0)
+            raise
+
+    def _run_one(
+        self, job: t.Any, jobstore_alias: str, claim: Claim, logger_name: str
+    ) -> list[t.Any]:
+        run_time, row_id = claim.run_time, claim.row_id
+        grace = job.misfire_grace_time
+        late = h.now_utc() - run_time
+        if grace is not None and late > dt.timedelta(seconds=grace):
+            logger.warning("Run time of job %r was missed by %s", job.id, late)
+            self.history.finish(
+                row_id, h.MISSED, started=None, job_id=job.id, scheduled=run_time
+            )
+            code = EVENT_JOB_MISSED
+            return [JobExecutionEvent(code, job.id, jobstore_alias, run_time)]
         started = h.now_utc()
-        row_id = self.history.start(job.id, run_time)
         with self._lock:
             token = next(self._ids)
             self.in_flight[token] = (row_id, started)
@@ -135,7 +260,8 @@ class JobRunner:
                         started=started,
                         error=event.exception,
                         traceback=event.traceback,
-                        only_if_running=False,
+                        job_id=job.id,
+                        scheduled=run_time,
                     )
         finally:
             # Only now is the run over: shutdown(wait=True) waits for the history
@@ -150,13 +276,18 @@ class JobRunner:
             self.history.record(event.job_id, run_time, h.SKIPPED)
 
     def interrupt_in_flight(self) -> None:
-        """Record the runs still in progress as ``interrupted`` (at process exit)."""
+        """Record the runs still in progress, or waiting, as ``interrupted``."""
         with self._lock:
+            self.stopping = True
             running = list(self.in_flight.values())
+            waiting = [claim for q in self.queued.values() for _, claim in q]
+            self.queued.clear()
         for row_id, started in running:
             self.history.finish(
                 row_id, h.INTERRUPTED, started=started, only_if_running=True
             )
+        for claim in waiting:
+            self.history.finish(claim.row_id, h.INTERRUPTED, started=None)
 
 
 class _AppContextPool:
@@ -168,7 +299,8 @@ class _AppContextPool:
 
     def submit(self, fn: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
         if fn is run_job:
-            fn = self.runner.run
+            claimed = len(args) > 2 and all(isinstance(c, Claim) for c in args[2])
+            fn = self.runner.run_claimed if claimed else self.runner.run
         return self.pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True) -> None:
@@ -204,6 +336,7 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
 
     def __init__(self, runner: JobRunner, **options: t.Any) -> None:
         self.runner = runner
+        runner.stopping = False
         super().__init__(**options)
         self.add_listener(runner.on_max_instances, EVENT_JOB_MAX_INSTANCES)
 
@@ -215,6 +348,13 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
         check_executor(executor, alias)
         if not isinstance(executor._pool, _AppContextPool):
             executor._pool = _AppContextPool(executor._pool, self.runner)
+            runner = self.runner
+
+            def submit_job(job: t.Any, run_times: list[dt.datetime]) -> None:
+                manual = not getattr(_processing, "active", False)
+                runner.submit(executor, job, run_times, manual)
+
+            executor.submit_job = submit_job
         super().add_executor(executor, alias)
 
     def lookup_executor(self, alias: str) -> t.Any:
@@ -237,8 +377,11 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
             # APScheduler's loop runs one more round after shutdown(); it would submit
             # to stopped executors and still move the jobs' next run times on.
             return None
+        _processing.active = True
         try:
             return t.cast("float | None", super()._process_jobs())
         except Exception:
             logger.exception("Error while processing due jobs; retrying in a second.")
             return 1.0
+        finally:
+            _processing.active = False
