@@ -40,6 +40,7 @@ from .decorators import is_static_endpoint
 from .decorators import Protection
 from .decorators import protection_of
 from .identity import ANONYMOUS
+from .identity import G_ENFORCED_KEY
 from .identity import G_KEY
 from .identity import G_REQUEST_KEY
 from .identity import Identity
@@ -106,8 +107,12 @@ def authenticate_request() -> None:
             "This endpoint has no access rule and the app denies by default; mark"
             " the view with @public, @login_required or @require_permission(...)."
         )
-    for rule in protection.enforced:
-        rule.enforce()
+    enforced = protection.enforced
+    if enforced:
+        identity = g_values[G_KEY]
+        for rule in enforced:
+            rule.enforce(identity)
+        g_values[G_ENFORCED_KEY] = (req, enforced, identity)
 
 
 def _identify(
