@@ -90,7 +90,7 @@ def authenticate_request() -> None:
             app, endpoint, method
         )
     identity = ANONYMOUS
-    if auth._identity_loader is not None or app.testing:
+    if auth._identity_loader is not None or app.config["TESTING"]:
         identity = _identify(app, auth, state, req, protection)
         if identity is not ANONYMOUS:
             g_values[G_KEY] = identity
@@ -119,7 +119,7 @@ def _identify(
     app: Flask, auth: Auth, state: AuthState, req: Request, protection: Protection
 ) -> Identity:
     environ = req.environ
-    if app.testing:
+    if app.config["TESTING"]:  # (app.testing, without the descriptor call)
         test_identity = environ.get(TEST_IDENTITY_ENVIRON_KEY)
         if test_identity is not None:
             return t.cast(Identity, test_identity)
