@@ -283,12 +283,13 @@ def test_new_row_has_the_same_keys_as_a_loaded_one_without_a_query(
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         fresh = to_dict(task)
+        in_a_list = to_dict([task, task])
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert statements == []
     db.session.expunge_all()
     loaded = to_dict(db.session.get(Task, task.id))
-    assert fresh == loaded
+    assert fresh == loaded and in_a_list == [loaded, loaded]
     assert fresh["due"] is None and fresh["project_id"] is None
 
 

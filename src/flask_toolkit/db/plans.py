@@ -149,9 +149,10 @@ def compile_row(
     The code reads every column from the instance's ``__dict__`` into a local,
     converts the few that need it (datetimes inline, others through their converter)
     and builds the dict in one expression: no loop over columns, no call per plain
-    column, and for a list no call per row. A column not in ``__dict__`` (not loaded,
-    or a default only known from the mapper) is left to the general path: ``row``
-    returns ``None``, ``rows`` calls its ``fallback``.
+    column, and for a list no call per row. A column not in ``__dict__`` whose value
+    the mapper knows (:func:`known_default`) is written as that value; one that is
+    really not loaded is left to the general path: ``row`` returns ``None``, ``rows``
+    calls its ``fallback``.
     """
     namespace: dict[str, t.Any] = {
         "_fmt": format_datetime,
@@ -181,14 +182,34 @@ def compile_row(
     def indent(lines: list[str], depth: int) -> list[str]:
         return [" " * depth + line for line in lines]
 
+    # The slow variant, for an object with a column missing from __dict__: the
+    # column's value when the mapper knows it (a new row's NULL), else None (the
+    # general path decides what to do with a column that is not loaded).
+    known = []
+    for i, (key, _) in enumerate(plan.columns):
+        known += [
+            f"v{i} = d.get({key!r}, _MISSING)",
+            f"if v{i} is _MISSING:",
+            f"    v{i} = _known(_plan, obj, {key!r})",
+            f"    if v{i} is _UNKNOWN:",
+            "        return None",
+        ]
+    namespace.update(
+        _MISSING=object(), _UNKNOWN=UNKNOWN, _known=known_default, _plan=plan
+    )
     source = "\n".join(
         [
+            "def slow_row(obj):",
+            "    d = obj.__dict__",
+            *indent(known, 4),
+            *indent(converts, 4),
+            f"    return {result}",
             "def row(obj):",
             "    d = obj.__dict__",
             "    try:",
             *indent(reads or ["pass"], 8),
             "    except KeyError:",
-            "        return None",
+            "        return slow_row(obj)",
             *indent(converts, 4),
             f"    return {result}",
             "def rows(objs, fallback):",
@@ -202,7 +223,8 @@ def compile_row(
             "        try:",
             *indent(reads or ["pass"], 12),
             "        except KeyError:",
-            "            append(fallback(obj))",
+            "            done = slow_row(obj)",
+            "            append(fallback(obj) if done is None else done)",
             "            continue",
             *indent(converts, 8),
             f"        append({result})",

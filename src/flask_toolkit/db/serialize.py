@@ -193,8 +193,15 @@ class _Serializer:
             items = values if type(values) is list else list(values)
             if items:
                 first = _plan_for(type(items[0]), self.fmt)
-                if type(first) is ModelPlan:
-                    return first.rows(items, lambda obj: self.any(obj, node, depth))
+                if isinstance(first, ModelPlan):
+                    model, cls = first, first.cls
+
+                    def fallback(obj: t.Any) -> t.Any:  # a column not loaded, or
+                        if type(obj) is cls:  # another class: the general path
+                            return self.model(obj, model, node, depth)
+                        return self.any(obj, node, depth)
+
+                    return first.rows(items, fallback)
             values = items
         out: list[t.Any] = []
         append = out.append
