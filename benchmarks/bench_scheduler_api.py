@@ -253,6 +253,8 @@ def main() -> None:
                 "small": getter(client, url + "default", auth, 100),
                 "big": getter(client, url + "big", auth, 100),
             }
+            for run in runs.values():
+                run()  # warm-up: first page loads, imports
             rounds = paired_rounds(
                 {
                     n: functools.partial(per_call, 5, r, time.process_time)
@@ -280,6 +282,8 @@ def main() -> None:
                 "one": getter(our_client, url, auth, 100),
                 "two": getter(two_client, url, auth2, 100),
             }
+            for run in runs.values():
+                run()  # warm-up: first page loads, imports
             rounds = paired_rounds(
                 {
                     n: functools.partial(per_call, 5, r, time.process_time)
