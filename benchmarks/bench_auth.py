@@ -3,7 +3,7 @@ against Flask-HTTPAuth's token auth — all in one run, printed as ratios.
 
 Run from the repository root::
 
-    python benchmarks/bench_auth.py [--requests 20000] [--repeat 7]
+    python benchmarks/bench_auth.py [--requests 2000] [--rounds 21] [--wrk]
 
 Every variant serves the same JSON endpoint. Requests go straight through the app's
 WSGI callable with a prepared environ (no socket, no test-client overhead), so the
@@ -17,13 +17,24 @@ toolkit's default revocation store, an indexed lookup in SQLite per request.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import platform
+import statistics
 import tempfile
 import time
 import timeit
 import typing as t
 from importlib.metadata import version
 
+from _paired import describe
+from _paired import gunicorn
+from _paired import paired_rounds
+from _paired import ratios
+from _paired import Round
+from _paired import verdict
+from _paired import wrk
+from _paired import wrk_missing
 from flask import Flask
 from flask_httpauth import HTTPTokenAuth
 from werkzeug.test import EnvironBuilder
@@ -130,62 +141,117 @@ def seconds(app: Flask, environ: Environ, requests: int) -> float:
     return timeit.Timer(run, timer=time.process_time).timeit(number=1)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20000)
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+def rate(app: Flask, environ: Environ, requests: int) -> float:
+    return requests / seconds(app, environ, requests)
+
+
+def served_app(variant: str) -> Flask:
+    """One variant's app, for ``gunicorn 'bench_auth:served_app("memory")'``."""
+    if variant == "plain":
+        return plain_app()
+    if variant == "httpauth":
+        return httpauth_app()[0]
+    instance = tempfile.mkdtemp(prefix="bench_auth_")
+    return toolkit_app(None if variant == "open" else variant, instance)[0]
+
+
+LABELS = {
+    "plain": "Flask, no toolkit, no auth",
+    "open": "Toolkit(app), endpoint using none of it",
+    "memory": "toolkit Bearer + require_permission (memory store)",
+    "database": "toolkit Bearer + require_permission (database store)",
+    "httpauth": "Flask-HTTPAuth HTTPTokenAuth + role",
+}
+GOALS = {"open": 0.97, "memory": 0.95}
+
+
+def report(rounds: list[Round], names: list[str], label: str) -> None:
+    print(f"-- {label}")
+    print(f"{'variant':55} {'median req/s':>12}   vs plain Flask (per-round ratios)")
+    for name in names:
+        speed = statistics.median(r[name] for r in rounds)
+        spread = describe(ratios(rounds, name, "plain"))
+        print(f"{LABELS[name]:55} {speed:12.0f}   {spread}")
+    for name, goal in GOALS.items():
+        if name in names:
+            ratio = statistics.median(ratios(rounds, name, "plain"))
+            print(f"{LABELS[name]} / Flask: {ratio:.3f}x ({verdict(ratio, goal)})")
+
+
+def in_process(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        variants: list[tuple[str, Flask, Environ]] = []
-        app = plain_app()
-        variants.append(("Flask, no auth", app, environ_for(None)))
-        app, _ = toolkit_app(None, tmp + "/open")
-        variants.append(("Toolkit registered, no auth", app, environ_for(None)))
-        app, token = toolkit_app("memory", tmp + "/memory")
-        variants.append(
-            (
-                "toolkit Bearer + require_permission (memory store)",
-                app,
-                environ_for(token),
-            )
-        )
-        app, token = toolkit_app("database", tmp + "/database")
-        variants.append(
-            (
-                "toolkit Bearer + require_permission (database store)",
-                app,
-                environ_for(token),
-            )
-        )
+        variants: dict[str, tuple[Flask, Environ]] = {}
+        variants["plain"] = (plain_app(), environ_for(None))
+        variants["open"] = (toolkit_app(None, tmp + "/open")[0], environ_for(None))
+        for store in ("memory", "database"):
+            app, token = toolkit_app(store, tmp + "/" + store)
+            variants[store] = (app, environ_for(token))
         app, token = httpauth_app()
-        variants.append(
-            ("Flask-HTTPAuth HTTPTokenAuth + role", app, environ_for(token))
-        )
-        for _, app, environ in variants:
+        variants["httpauth"] = (app, environ_for(token))
+        for app, environ in variants.values():
             check(app, environ)
-        # Round-robin over the variants, so that a burst of load on the machine
-        # hits all of them alike; the best run of each is kept.
-        best = [float("inf")] * len(variants)
-        for _ in range(args.repeat):
-            for i, (_, app, environ) in enumerate(variants):
-                best[i] = min(best[i], seconds(app, environ, args.requests))
-        rates = [
-            (name, args.requests / time)
-            for (name, _, _), time in zip(variants, best, strict=True)
-        ]
+            rate(app, environ, 200)  # warm-up
+        rounds = paired_rounds(
+            {
+                name: functools.partial(rate, app, environ, args.requests)
+                for name, (app, environ) in variants.items()
+            },
+            args.rounds,
+        )
     print(
         f"Python {platform.python_version()}, Flask {version('flask')},"
-        f" Flask-HTTPAuth {version('flask-httpauth')};"
-        f" {args.requests} requests, best of {args.repeat}"
+        f" Flask-HTTPAuth {version('flask-httpauth')}; {args.requests} requests"
+        f" per run, {args.rounds} rounds"
     )
-    plain = rates[0][1]
-    unauthenticated = rates[1][1]
-    print(f"{'variant':55} {'req/s':>9} {'vs Flask':>9} {'vs Toolkit no auth':>19}")
-    for name, rate in rates:
-        print(
-            f"{name:55} {rate:9.0f} {rate / plain:8.2f}x"
-            f" {rate / unauthenticated:18.2f}x"
+    report(rounds, list(variants), "raw WSGI, in process, CPU time")
+
+
+def under_gunicorn(args: argparse.Namespace) -> None:
+    missing = wrk_missing()
+    if missing:
+        print(f"gunicorn + wrk mode skipped: {missing}")
+        return
+    names = ["plain", "open", "memory", "httpauth"]
+    with tempfile.TemporaryDirectory() as tmp:
+        # The same SECRET_KEY signs the token here and checks it in the workers.
+        token = toolkit_app("memory", tmp + "/token")[1]
+    headers = {
+        "plain": {},
+        "open": {},
+        "memory": {"Authorization": f"Bearer {token}"},
+        "httpauth": {"Authorization": f"Bearer {httpauth_app()[1]}"},
+    }
+    with contextlib.ExitStack() as stack:
+        urls = {
+            name: stack.enter_context(gunicorn(f"bench_auth:served_app('{name}')"))
+            for name in names
+        }
+
+        def measure(name: str, seconds: int) -> float:
+            return wrk(urls[name] + "/tasks", seconds, headers=headers[name])
+
+        for name in names:
+            measure(name, 1)
+        rounds = paired_rounds(
+            {name: functools.partial(measure, name, args.seconds) for name in names},
+            args.wrk_rounds,
         )
+    report(rounds, names, f"gunicorn -w 2 + wrk -c8 ({args.seconds}s per run)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--wrk", action="store_true", help="also gunicorn + wrk")
+    parser.add_argument("--wrk-only", action="store_true")
+    parser.add_argument("--wrk-rounds", type=int, default=9)
+    parser.add_argument("--seconds", type=int, default=3)
+    args = parser.parse_args()
+    if not args.wrk_only:
+        in_process(args)
+    if args.wrk or args.wrk_only:
+        under_gunicorn(args)
 
 
 if __name__ == "__main__":

@@ -1,34 +1,43 @@
-"""The scheduler REST API against Flask-APScheduler's, over the same SQLite job store.
+"""The scheduler REST API against Flask-APScheduler's, and the listing at scale.
 
 Run from the repository root::
 
-    python benchmarks/bench_scheduler_api.py [--jobs 10000] [--repeat 5]
+    python benchmarks/bench_scheduler_api.py [--jobs 10000] [--big 100000] [--rounds 11]
+        [--database-url postgresql+psycopg://.../scratch]
 
-One SQLite file holds ``--jobs`` date jobs (written in one insert). Two apps read it:
-Flask-APScheduler 1.13 with its API enabled (no auth), and flask-toolkit with the
-store configured as ``SCHEDULER_JOBSTORES`` and a bearer token with the scheduler
-permissions on every request. Printed, best of ``--repeat``:
+SQLite files hold date jobs (written in one insert). Flask-APScheduler 1.13 (API
+enabled, no auth) and flask-toolkit (the store as ``SCHEDULER_JOBSTORES``, a bearer
+token with the scheduler permissions on every request, every body validated), each on
+its own app. Every figure is the median of per-round ratios, the two sides of a round
+run back to back with the order alternating, printed with its range:
 
 - listing: Flask-APScheduler's ``GET /scheduler/jobs`` (every job) against ours,
-  ``GET /scheduler/jobs?page=50&per_page=100`` (goal: >= 20x faster);
-- job control: add, get, pause, resume, delete one job, through each API (goal:
-  >= 1.0x Flask-APScheduler's throughput, despite auth and validation). Each write is
-  an SQLite commit, so wall times follow the disk: rounds alternate between the two
-  APIs, and the CPU time of the same cycles is printed too.
+  ``GET /scheduler/jobs?page=50&per_page=100``;
+- job control: add, get, pause, resume, delete one job through each API, in wall and
+  CPU time, on SQLite and on every ``--database-url`` (goal >= 1.1x);
+- scale: one page of 100 from a store of ``--big`` jobs against a store of ``--jobs``
+  (goal <= 1.5x the time), and over two stores of ``--jobs / 2`` against one store of
+  ``--jobs`` (goal <= 2x).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import pickle
 import platform
+import statistics
 import tempfile
 import time
 import typing as t
 from importlib.metadata import version
 from pathlib import Path
 
+from _paired import describe
+from _paired import paired_rounds
+from _paired import ratios
+from _paired import verdict
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -39,7 +48,6 @@ from flask_apscheduler import APScheduler
 from flask_toolkit import Identity
 from flask_toolkit import Toolkit
 
-toolkit = Toolkit()
 START = dt.datetime(2040, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -47,12 +55,11 @@ def noop() -> None:
     """The function of every job."""
 
 
-@toolkit.auth.identity_loader
 def load(user_id: t.Any) -> Identity | None:
     return Identity(user_id, ["scheduler:*"]) if user_id == "ops" else None
 
 
-def fill(url: str, count: int) -> None:
+def fill(url: str, count: int, prefix: str = "job") -> None:
     """Write ``count`` date jobs one minute apart into the store at ``url``."""
     scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=url)})
     scheduler.start(paused=True)
@@ -65,7 +72,7 @@ def fill(url: str, count: int) -> None:
         when = START + dt.timedelta(minutes=i)
         job = {
             **state,
-            "id": f"job{i:05d}",
+            "id": f"{prefix}{i:06d}",
             "trigger": DateTrigger(when),
             "next_run_time": when,
         }
@@ -91,7 +98,10 @@ def flask_apscheduler_app(url: str) -> tuple[Flask, APScheduler]:
     return app, scheduler
 
 
-def toolkit_app(url: str, instance: str) -> Flask:
+def toolkit_app(stores: dict[str, str], instance: str) -> tuple[Flask, dict[str, str]]:
+    """A toolkit app (its own ``Toolkit``) with these job stores; its auth header."""
+    toolkit = Toolkit()
+    toolkit.auth.identity_loader(load)
     app = Flask("toolkit", instance_path=instance)
     app.config.update(
         SECRET_KEY="bench",
@@ -99,24 +109,23 @@ def toolkit_app(url: str, instance: str) -> Flask:
         SCHEDULER_API_ENABLED=True,
         SCHEDULER_AUTOSTART=False,
         SCHEDULER_HISTORY_ENABLED=False,
-        SCHEDULER_JOBSTORES={"default": url},
+        SCHEDULER_JOBSTORES=stores,
     )
     toolkit.scheduler.register(noop)
     toolkit.init_app(app)
-    return app
+    with app.app_context():
+        token = toolkit.auth.issue_token("ops")
+    return app, {"Authorization": f"Bearer {token}"}
 
 
-def best(
-    repeat: int, number: int, func: t.Callable[[], None], clock: t.Callable[[], float]
+def per_call(
+    number: int, func: t.Callable[[], t.Any], clock: t.Callable[[], float]
 ) -> float:
-    """Seconds per call: the best of ``repeat`` rounds of ``number`` calls."""
-    times = []
-    for _ in range(repeat):
-        start = clock()
-        for _ in range(number):
-            func()
-        times.append((clock() - start) / number)
-    return min(times)
+    """Calls per second over ``number`` calls."""
+    start = clock()
+    for _ in range(number):
+        func()
+    return number / (clock() - start)
 
 
 def cycle(
@@ -141,72 +150,153 @@ def cycle(
     return run
 
 
+def getter(
+    client: FlaskClient, url: str, headers: dict[str, str], count: int
+) -> t.Callable[[], None]:
+    def get() -> None:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert len(response.json) == count, len(response.json)
+
+    return get
+
+
+def compare_cycles(args: argparse.Namespace, url: str, label: str, tmp: Path) -> None:
+    theirs, their_scheduler = flask_apscheduler_app(url)
+    ours, auth = toolkit_app({"default": url}, str(tmp / f"instance-{label}"))
+    their_client, our_client = theirs.test_client(), ours.test_client()
+    runs = {
+        "Flask-APScheduler": cycle(their_client, f"{__name__}:noop", {}),
+        "flask-toolkit": cycle(our_client, f"{__name__}:noop", auth),
+    }
+    for run in runs.values():
+        run()  # warm-up
+    for clock_name, clock in (("wall", time.perf_counter), ("CPU", time.process_time)):
+        rounds = paired_rounds(
+            {
+                name: functools.partial(per_call, args.cycles, run, clock)
+                for name, run in runs.items()
+            },
+            args.rounds,
+        )
+        values = ratios(rounds, "flask-toolkit", "Flask-APScheduler")
+        print(
+            f"job cycle (add/get/pause/resume/delete), {label}, {clock_name} time:"
+            f" flask-toolkit / Flask-APScheduler throughput {describe(values)}"
+            f" — {verdict(statistics.median(values), 1.1)}"
+        )
+    their_scheduler.shutdown(wait=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--cycles", type=int, default=20)
+    parser.add_argument(
+        "--database-url",
+        action="append",
+        default=[],
+        help="also run the job cycle on this (empty, scratch) database",
+    )
+    parser.add_argument("--skip-scale", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'jobs.sqlite'}"
-        fill(url, args.jobs)
-        theirs, their_scheduler = flask_apscheduler_app(url)
-        ours = toolkit_app(url, str(Path(tmp) / "instance"))
-        with ours.app_context():
-            token = toolkit.auth.issue_token("ops")
-        auth = {"Authorization": f"Bearer {token}"}
-        their_client, our_client = theirs.test_client(), ours.test_client()
-
-        response = their_client.get("/scheduler/jobs")
-        assert len(response.json) == args.jobs, (len(response.json), response.json[:1])
-        response = our_client.get("/scheduler/jobs?page=50&per_page=100", headers=auth)
-        assert len(response.json) == 100, response.json
-
-        wall, cpu = time.perf_counter, time.process_time
-        full = best(args.repeat, 1, lambda: their_client.get("/scheduler/jobs"), wall)
-        page = best(
-            args.repeat,
-            20,
-            lambda: our_client.get(
-                "/scheduler/jobs?page=50&per_page=100", headers=auth
-            ),
-            wall,
-        )
-        runs = {
-            "their": cycle(their_client, f"{__name__}:noop", {}),
-            "our": cycle(our_client, f"{__name__}:noop", auth),
-        }
-        times: dict[tuple[str, str], list[float]] = {}
-        for i in range(args.repeat):
-            # Alternate, and alternate who goes first: both see the same disk weather.
-            order = ("their", "our") if i % 2 == 0 else ("our", "their")
-            for name in order:
-                for clock_name, clock in (("wall", wall), ("cpu", cpu)):
-                    key = (name, clock_name)
-                    times.setdefault(key, []).append(best(1, 20, runs[name], clock))
-        cycles = {key: min(values) for key, values in times.items()}
-        their_scheduler.shutdown(wait=False)
-        with ours.app_context():
-            toolkit.scheduler.shutdown(wait=False)
-
     print(
         f"Python {platform.python_version()}, Flask-APScheduler"
-        f" {version('flask-apscheduler')}, APScheduler {version('apscheduler')},"
-        f" {args.jobs} jobs in SQLite, best of {args.repeat}"
+        f" {version('flask-apscheduler')}, APScheduler {version('apscheduler')};"
+        f" medians of {args.rounds} paired rounds (order alternating)"
     )
-    print(f"{'':52} {'ms':>9} {'ratio':>8}")
-    print(f"{'Flask-APScheduler GET /scheduler/jobs (all jobs)':52} {full * 1e3:9.2f}")
-    print(
-        f"{'flask-toolkit GET /scheduler/jobs?page=50&per_page=100':52}"
-        f" {page * 1e3:9.2f} {full / page:7.1f}x faster (goal >= 20x)"
-    )
-    for clock_name in ("wall", "cpu"):
-        theirs_t, ours_t = cycles["their", clock_name], cycles["our", clock_name]
-        label = "wall time" if clock_name == "wall" else "CPU time"
-        print(f"{'Flask-APScheduler job cycle, ' + label:52} {theirs_t * 1e3:9.2f}")
-        print(
-            f"{'flask-toolkit job cycle (auth+validation), ' + label:52}"
-            f" {ours_t * 1e3:9.2f} {theirs_t / ours_t:7.2f}x throughput (goal >= 1.0x)"
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        small = f"sqlite:///{tmp / 'small.sqlite'}"
+        fill(small, args.jobs)
+
+        # Flask-APScheduler's full list against our page, on the same store.
+        theirs, their_scheduler = flask_apscheduler_app(small)
+        ours, auth = toolkit_app({"default": small}, str(tmp / "instance-list"))
+        their_client, our_client = theirs.test_client(), ours.test_client()
+        page_url = "/scheduler/jobs?page=50&per_page=100"
+        runs = {
+            "theirs": getter(their_client, "/scheduler/jobs", {}, args.jobs),
+            "ours": getter(our_client, page_url, auth, 100),
+        }
+        rounds = paired_rounds(
+            {
+                n: functools.partial(per_call, 1, r, time.perf_counter)
+                for n, r in runs.items()
+            },
+            args.rounds,
         )
+        values = ratios(rounds, "ours", "theirs")
+        print(
+            f"list: our {page_url} vs Flask-APScheduler's full GET /scheduler/jobs"
+            f" ({args.jobs} jobs): {describe(values)} as fast"
+        )
+        their_scheduler.shutdown(wait=False)
+
+        # The job-control cycle: SQLite, then every --database-url.
+        compare_cycles(args, f"sqlite:///{tmp / 'cycle.sqlite'}", "SQLite", tmp)
+        for number, url in enumerate(args.database_url):
+            compare_cycles(args, url, url.split(":", 1)[0], tmp / str(number))
+
+        if args.skip_scale:
+            return
+        # One page of 100 from a store of --big jobs against one of --jobs jobs.
+        big = f"sqlite:///{tmp / 'big.sqlite'}"
+        fill(big, args.big)
+        scale, auth = toolkit_app({"default": small, "big": big}, str(tmp / "i-scale"))
+        client = scale.test_client()
+        for page in (1, 50):
+            url = f"/scheduler/jobs?page={page}&per_page=100&jobstore="
+            runs = {
+                "small": getter(client, url + "default", auth, 100),
+                "big": getter(client, url + "big", auth, 100),
+            }
+            for run in runs.values():
+                run()  # warm-up: first page loads, imports
+            rounds = paired_rounds(
+                {
+                    n: functools.partial(per_call, 5, r, time.process_time)
+                    for n, r in runs.items()
+                },
+                args.rounds,
+            )
+            values = [1 / v for v in ratios(rounds, "big", "small")]
+            print(
+                f"one page of 100 (page {page}), {args.big} jobs vs {args.jobs} in the"
+                f" store (SQLite, CPU time): {describe(values)} the time"
+                f" — {verdict(statistics.median(values), 1.5, at_most=True)}"
+            )
+
+        # One page of 100 over two stores of --jobs / 2 jobs each against one store.
+        half_a = f"sqlite:///{tmp / 'a.sqlite'}"
+        half_b = f"sqlite:///{tmp / 'b.sqlite'}"
+        fill(half_a, args.jobs // 2, prefix="a")
+        fill(half_b, args.jobs - args.jobs // 2, prefix="b")
+        two, auth2 = toolkit_app({"default": half_a, "b": half_b}, str(tmp / "i-two"))
+        two_client = two.test_client()
+        for page in (1, 50):
+            url = f"/scheduler/jobs?page={page}&per_page=100"
+            runs = {
+                "one": getter(our_client, url, auth, 100),
+                "two": getter(two_client, url, auth2, 100),
+            }
+            for run in runs.values():
+                run()  # warm-up: first page loads, imports
+            rounds = paired_rounds(
+                {
+                    n: functools.partial(per_call, 5, r, time.process_time)
+                    for n, r in runs.items()
+                },
+                args.rounds,
+            )
+            values = [1 / v for v in ratios(rounds, "two", "one")]
+            print(
+                f"one page of 100 (page {page}), two stores of {args.jobs // 2} jobs vs"
+                f" one of {args.jobs} (SQLite, CPU time): {describe(values)} the time"
+                f" — {verdict(statistics.median(values), 2.0, at_most=True)}"
+            )
 
 
 if __name__ == "__main__":

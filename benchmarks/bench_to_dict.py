@@ -3,10 +3,12 @@ hand-written dict comprehension — all in one run, printed as ratios.
 
 Run from the repository root::
 
-    python benchmarks/bench_to_dict.py [--rows 10000] [--repeat 7]
+    python benchmarks/bench_to_dict.py [--rows 10000] [--rounds 15]
 
 Every approach serialises the same rows, already loaded into the session (no SQL runs
-while timing), to JSON-ready dicts. The best of ``--repeat`` runs is kept for each.
+while timing), to JSON-ready dicts. Each round runs every approach back to back (order
+alternating, CPU time); each ratio printed is the median over the rounds of the ratio
+within a round, with its range. ``to_dict`` runs outside an app context.
 
 Datetimes: ``to_dict`` writes its default, RFC 3339 (naive taken as UTC); the
 hand-written comprehension writes the same text; the notes' approach its own
@@ -22,14 +24,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 import platform
 import statistics
 import time
-import timeit
 import typing as t
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
+from _paired import describe
+from _paired import paired_rounds
+from _paired import ratios
+from _paired import verdict
+from flask import Flask
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -108,11 +115,11 @@ def hand_written(rows: list[Task]) -> list[dict[str, t.Any]]:
     ]
 
 
-def pydantic_approach() -> t.Callable[[list[Task]], list[dict[str, t.Any]]] | None:
+def pydantic_approaches() -> dict[str, t.Callable[[list[Task]], t.Any]]:
     try:
         import pydantic
     except ImportError:
-        return None
+        return {}
 
     class TaskOut(pydantic.BaseModel):
         model_config = pydantic.ConfigDict(from_attributes=True)
@@ -125,70 +132,102 @@ def pydantic_approach() -> t.Callable[[list[Task]], list[dict[str, t.Any]]] | No
         updated_at: dt.datetime
         note: str | None
 
-    def run(rows: list[Task]) -> list[dict[str, t.Any]]:
+    adapter = pydantic.TypeAdapter(list[TaskOut])
+
+    def per_row(rows: list[Task]) -> list[dict[str, t.Any]]:
         return [
             TaskOut.model_validate(row, from_attributes=True).model_dump(mode="json")
             for row in rows
         ]
 
-    return run
+    def as_list(rows: list[Task]) -> t.Any:
+        return adapter.dump_python(
+            adapter.validate_python(rows, from_attributes=True), mode="json"
+        )
+
+    return {"pydantic per row": per_row, "pydantic TypeAdapter(list)": as_list}
+
+
+def per_row_in_app(app: Flask, rows: list[Task]) -> list[dict[str, t.Any]]:
+    """One call per row inside an app context, as in a view (the app's format)."""
+    with app.app_context():
+        return [to_dict(row) for row in rows]
+
+
+def speed(run: t.Callable[[list[Task]], t.Any], rows: list[Task]) -> float:
+    """Rows per second of CPU time."""
+    start = time.process_time()
+    run(rows)
+    return len(rows) / (time.process_time() - start)
+
+
+# (subject, peer, goal): the rows of the issue's table, and the older comparisons.
+PAIRS = (
+    ("to_dict per row", "pydantic per row", 1.5),
+    ("to_dict per row, in an app", "pydantic per row", 1.5),
+    ("to_dict(rows)", "pydantic TypeAdapter(list)", 2.5),
+    ("to_dict(rows, notes format)", "notes: asdict + strftime", 3.0),
+    ("to_dict(rows)", "hand-written dict comprehension", None),
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
 
     inserted, rows = insert_rows(args.rows)
     approaches: dict[str, t.Callable[[list[Task]], t.Any]] = {
-        "flask_toolkit.to_dict": lambda r: to_dict(r),
-        "to_dict, the notes' format": lambda r: to_dict(r, datetime_format=FORMAT),
+        "to_dict(rows)": lambda r: to_dict(r),
+        "to_dict per row": lambda r: [to_dict(row) for row in r],
+        "to_dict per row, in an app": functools.partial(per_row_in_app, Flask("b")),
+        "to_dict(rows, notes format)": lambda r: to_dict(r, datetime_format=FORMAT),
         "notes: asdict + strftime": notes_to_dict,
         "hand-written dict comprehension": hand_written,
+        **pydantic_approaches(),
     }
-    pydantic_run = pydantic_approach()
-    if pydantic_run is not None:
-        approaches["pydantic from_attributes + model_dump(json)"] = pydantic_run
 
     ours = to_dict(rows)
     assert ours == hand_written(rows), "to_dict and the hand-written dicts differ"
+    assert ours == approaches["to_dict per row"](rows)
     notes = to_dict(rows, datetime_format=FORMAT)
     assert notes == notes_to_dict(rows), "to_dict and the notes' dicts differ"
     assert to_dict(inserted) == ours, "a new row and a loaded one differ"
 
-    best: dict[str, float] = {}
-    for name, run in approaches.items():
+    for run in approaches.values():
         run(rows)  # warm-up (and per-class caches)
-        timer = timeit.Timer(lambda run=run: run(rows))  # type: ignore[misc]
-        best[name] = min(timer.repeat(number=1, repeat=args.repeat))
-
-    print(
-        f"{args.rows} rows, best of {args.repeat}; Python {platform.python_version()},"
-        f" SQLAlchemy {sa.__version__}"
+    rounds = paired_rounds(
+        {name: functools.partial(speed, run, rows) for name, run in approaches.items()},
+        args.rounds,
     )
-    base = best["flask_toolkit.to_dict"]
-    for name, seconds in best.items():
-        print(
-            f"  {name:<46} {seconds * 1000:8.1f} ms"
-            f"   to_dict is {seconds / base:5.2f}x as fast"
-        )
-    # New rows vs loaded rows: the median of paired rounds, order alternating.
-    ratios = []
-    for round_ in range(args.repeat * 3):
-        pair = [(inserted, 0.0), (rows, 0.0)]
-        if round_ % 2:
-            pair.reverse()
-        timed = {}
-        for batch, _ in pair:
-            began = time.perf_counter()
-            to_dict(batch)
-            timed[id(batch)] = time.perf_counter() - began
-        ratios.append(timed[id(inserted)] / timed[id(rows)])
     print(
-        f"  {'to_dict of the rows as INSERTed (no reload)':<46}"
-        f" {statistics.median(ratios):5.2f}x the time of loaded rows"
-        f" (median of {len(ratios)} paired rounds)"
+        f"{args.rows} rows, {args.rounds} paired rounds (CPU time);"
+        f" Python {platform.python_version()}, SQLAlchemy {sa.__version__}"
+    )
+    print(f"{'approach':<34} {'median rows/s':>14}")
+    for name in approaches:
+        print(f"  {name:<32} {statistics.median(r[name] for r in rounds):>14.0f}")
+    for subject, peer, goal in PAIRS:
+        if peer not in approaches:
+            print(f"{peer}: not installed, skipped")
+            continue
+        values = ratios(rounds, subject, peer)
+        line = f"{subject} / {peer}: {describe(values)}"
+        if goal is not None:
+            line += f" — {verdict(statistics.median(values), goal)}"
+        print(line)
+    # New rows vs loaded rows, paired the same way.
+    fresh = paired_rounds(
+        {
+            "inserted": functools.partial(speed, to_dict, inserted),
+            "loaded": functools.partial(speed, to_dict, rows),
+        },
+        args.rounds,
+    )
+    print(
+        "to_dict of the rows as INSERTed (no reload) / of loaded rows, speed:"
+        f" {describe(ratios(fresh, 'inserted', 'loaded'))}"
     )
 
 

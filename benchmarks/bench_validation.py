@@ -3,22 +3,35 @@
 Each peer answers ``POST /<peer>`` with the same 5-field body through Flask's
 in-process test client: a hand-written check, flask-pydantic, webargs, the notes'
 ``MetaForm`` (copied from the source notes, with its faults), and
-``@validate_data`` with :class:`flask_toolkit.MetaForm`. Each round runs every peer
-back to back, timed in process CPU time; the ratios printed are the median over the
-rounds of toolkit's speed / the peer's speed in the same round, so a noisy moment
-hurts both sides of a ratio alike.
+``@validate_data`` with :class:`flask_toolkit.MetaForm`. Every peer has its own app;
+only the toolkit's has ``Toolkit`` registered. Each round runs every peer back to back
+(order alternating), timed in process CPU time; the ratios printed are the median over
+the rounds of toolkit's speed / the peer's speed in the same round (with their range),
+so a noisy moment hurts both sides of a ratio alike. Valid and invalid bodies are
+measured separately. ``--wrk`` adds the same comparison with each peer served by
+``gunicorn -w 2`` and loaded by ``wrk`` (skipped with a reason where wrk is missing).
 
-    python benchmarks/bench_validation.py [--requests 300] [--rounds 31] [--profile]
+    python benchmarks/bench_validation.py [--requests 300] [--rounds 31] [--wrk]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import json
 import statistics
 import time
 import typing as t
 
+from _paired import describe
+from _paired import gunicorn
+from _paired import paired_rounds
+from _paired import ratios
+from _paired import Round
+from _paired import verdict
+from _paired import wrk
+from _paired import wrk_missing
 from flask import Flask
 from flask import make_response
 from flask import request
@@ -44,6 +57,8 @@ BODY = {
     "done": False,
     "estimate": 1.5,
 }
+# Refused by every peer (400): an empty title, a priority out of range.
+INVALID = {**BODY, "title": "", "priority": 9}
 
 
 def result(data: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -108,14 +123,11 @@ class NotesTaskForm(NotesMetaForm):
     estimate = FloatField(validators=[Optional(), NumberRange(min=0)])
 
 
-# -- the app ---------------------------------------------------------------------
+# -- the apps: one per peer, only the toolkit's has Toolkit registered -------------
 
 
-def create_app() -> tuple[Flask, list[str]]:
-    app = Flask(__name__)
-    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SCHEDULER_AUTOSTART=False)
-    Toolkit(app)
-    peers = ["hand-written"]
+def _hand_written_app() -> Flask:
+    app = Flask("hand_written")
 
     @app.post("/hand-written")
     def hand_written() -> t.Any:
@@ -153,44 +165,60 @@ def create_app() -> tuple[Flask, list[str]]:
             return {"code": -1, "msg": errors}, 400
         return result(data)
 
+    return app
+
+
+def _toolkit_app() -> Flask:
+    app = Flask("toolkit")
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SCHEDULER_AUTOSTART=False)
+    Toolkit(app)
+
     @app.post("/toolkit")
     @validate_data(TaskForm)
     def toolkit_view(form: TaskForm) -> t.Any:
         return result(form.valid_data)
 
-    peers.append("toolkit")
+    return app
+
+
+def _notes_app() -> Flask:
+    app = Flask("notes")
 
     @app.post("/notes")
     @notes_validate_data(NotesTaskForm)
     def notes_view(form: NotesTaskForm) -> t.Any:
         return result(form.valid_data)
 
-    peers.append("notes")
+    return app
 
+
+def _flask_pydantic_app() -> Flask | None:
     try:
         import pydantic
         from flask_pydantic import validate as pydantic_validate
     except ImportError:  # pragma: no cover - the bench extra is not installed
         print("flask-pydantic is not installed: skipped")
-    else:
+        return None
+    app = Flask("flask_pydantic")
 
-        class TaskModel(pydantic.BaseModel):
-            model_config = pydantic.ConfigDict(extra="forbid")
-            title: str = pydantic.Field(min_length=1, max_length=200)
-            description: str | None = pydantic.Field(None, max_length=2000)
-            priority: int | None = pydantic.Field(None, ge=0, le=5)
-            done: bool | None = None
-            estimate: float | None = pydantic.Field(None, ge=0)
+    class TaskModel(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid")
+        title: str = pydantic.Field(min_length=1, max_length=200)
+        description: str | None = pydantic.Field(None, max_length=2000)
+        priority: int | None = pydantic.Field(None, ge=0, le=5)
+        done: bool | None = None
+        estimate: float | None = pydantic.Field(None, ge=0)
 
-        def pydantic_view(body: TaskModel) -> t.Any:
-            return result(body.model_dump(exclude_unset=True))
+    def pydantic_view(body: TaskModel) -> t.Any:
+        return result(body.model_dump(exclude_unset=True))
 
-        # flask-pydantic reads the annotation object; this module's are strings.
-        pydantic_view.__annotations__["body"] = TaskModel
-        app.post("/flask-pydantic")(pydantic_validate()(pydantic_view))
+    # flask-pydantic reads the annotation object; this module's are strings.
+    pydantic_view.__annotations__["body"] = TaskModel
+    app.post("/flask-pydantic")(pydantic_validate()(pydantic_view))
+    return app
 
-        peers.append("flask-pydantic")
 
+def _webargs_app() -> Flask | None:
     try:
         from marshmallow import fields as mf
         from marshmallow import RAISE
@@ -198,25 +226,51 @@ def create_app() -> tuple[Flask, list[str]]:
         from webargs.flaskparser import use_args
     except ImportError:  # pragma: no cover
         print("webargs is not installed: skipped")
-    else:
-        schema = {
-            "title": mf.String(required=True, validate=mv.Length(1, 200)),
-            "description": mf.String(validate=mv.Length(max=2000)),
-            "priority": mf.Integer(strict=True, validate=mv.Range(0, 5)),
-            "done": mf.Boolean(),
-            "estimate": mf.Float(validate=mv.Range(min=0)),
-        }
+        return None
+    app = Flask("webargs")
+    schema = {
+        "title": mf.String(required=True, validate=mv.Length(1, 200)),
+        "description": mf.String(validate=mv.Length(max=2000)),
+        "priority": mf.Integer(strict=True, validate=mv.Range(0, 5)),
+        "done": mf.Boolean(),
+        "estimate": mf.Float(validate=mv.Range(min=0)),
+    }
 
-        @app.post("/webargs")
-        @use_args(schema, location="json", unknown=RAISE)
-        def webargs_view(args: dict[str, t.Any]) -> t.Any:
-            return result(args)
+    @app.post("/webargs")
+    @use_args(schema, location="json", unknown=RAISE)
+    def webargs_view(args: dict[str, t.Any]) -> t.Any:
+        return result(args)
 
-        peers.append("webargs")
-    return app, peers
+    return app
 
 
-def run(client: t.Any, path: str, n: int) -> float:
+FACTORIES: dict[str, t.Callable[[], Flask | None]] = {
+    "hand-written": _hand_written_app,
+    "toolkit": _toolkit_app,
+    "notes": _notes_app,
+    "flask-pydantic": _flask_pydantic_app,
+    "webargs": _webargs_app,
+}
+
+
+def peer_app(name: str) -> Flask:
+    """One peer's app (the gunicorn entry point: ``bench_validation:peer_app('x')``)."""
+    app = FACTORIES[name]()
+    if app is None:
+        raise SystemExit(f"{name} is not installed")
+    return app
+
+
+def create_apps() -> dict[str, Flask]:
+    apps = {}
+    for name, factory in FACTORIES.items():
+        app = factory()
+        if app is not None:
+            apps[name] = app
+    return apps
+
+
+def run(client: t.Any, path: str, n: int, body: dict[str, t.Any], status: int) -> float:
     """Requests per second of this process's CPU time.
 
     CPU time rather than wall time: the test client runs in this one thread, and
@@ -224,52 +278,124 @@ def run(client: t.Any, path: str, n: int) -> float:
     """
     started = time.process_time()
     for _ in range(n):
-        response = client.post(path, json=BODY)
-        if response.status_code != 200:  # pragma: no cover
+        response = client.post(path, json=body)
+        code = response.status_code
+        if code != status and not (status != 200 and 400 <= code < 500):
             raise SystemExit(f"{path}: {response.status_code} {response.get_data()!r}")
     return n / (time.process_time() - started)
+
+
+GOALS = (("flask-pydantic", 1.05), ("hand-written", 0.90))
+
+
+def report(rounds: list[Round], peers: list[str], label: str) -> None:
+    print(f"-- {label}")
+    print(f"{'peer':<16}{'median req/s':>14}   toolkit is (median of per-round ratios)")
+    for peer in peers:
+        speed = statistics.median(r[peer] for r in rounds)
+        print(f"{peer:<16}{speed:>14.0f}   {describe(ratios(rounds, 'toolkit', peer))}")
+    for peer, goal in GOALS:
+        if peer in peers:
+            ratio = statistics.median(ratios(rounds, "toolkit", peer))
+            print(f"toolkit / {peer}: {ratio:.3f}x ({verdict(ratio, goal)})")
+
+
+def in_process(options: argparse.Namespace) -> None:
+    apps = create_apps()
+    peers = list(apps)
+    clients = {peer: app.test_client() for peer, app in apps.items()}
+    if options.profile:
+        import cProfile
+        import pstats
+
+        cProfile.runctx(
+            "run(client, path, n, BODY, 200)",
+            globals(),
+            {
+                "client": clients[options.profile],
+                "path": "/" + options.profile,
+                "n": options.requests,
+            },
+            "/tmp/bench_validation.prof",
+        )
+        pstats.Stats("/tmp/bench_validation.prof").sort_stats("tottime").print_stats(25)
+        return
+    cases = ((BODY, 200, "valid body"), (INVALID, 400, "invalid body"))
+    for body, status, label in cases:
+        for peer in peers:  # warm up: caches, imports, first-request work
+            run(clients[peer], "/" + peer, 200, body, status)
+        rounds = paired_rounds(
+            {
+                peer: functools.partial(
+                    run, clients[peer], "/" + peer, options.requests, body, status
+                )
+                for peer in peers
+            },
+            options.rounds,
+        )
+        report(rounds, peers, f"in process (test client, CPU time), {label}")
+
+
+def under_gunicorn(options: argparse.Namespace) -> None:
+    missing = wrk_missing()
+    if missing:
+        print(f"gunicorn + wrk mode skipped: {missing}")
+        return
+    peers = ["toolkit", "flask-pydantic", "hand-written"]
+    with contextlib.ExitStack() as stack:
+        urls = {
+            peer: stack.enter_context(gunicorn(f"bench_validation:peer_app('{peer}')"))
+            for peer in peers
+        }
+        for body, label in ((BODY, "valid body"), (INVALID, "invalid body")):
+            text = json.dumps(body)
+
+            def measure(
+                peer: str, seconds: float, text: str = text, bad: bool = body is INVALID
+            ) -> float:
+                return wrk(
+                    urls[peer] + "/" + peer,
+                    seconds,
+                    method="POST",
+                    body=text,
+                    headers={"Content-Type": "application/json"},
+                    refused=bad,
+                )
+
+            for peer in peers:
+                measure(peer, 1)
+            rounds = paired_rounds(
+                {
+                    peer: functools.partial(measure, peer, options.seconds)
+                    for peer in peers
+                },
+                options.wrk_rounds,
+            )
+            report(
+                rounds,
+                peers,
+                f"gunicorn -w 2 + wrk -c8 ({options.seconds}s per run), {label}",
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--profile", choices=["toolkit", "notes"], default=None)
+    parser.add_argument(
+        "--profile", choices=["toolkit", "notes", "hand-written"], default=None
+    )
+    parser.add_argument(
+        "--wrk", action="store_true", help="also serve each peer with gunicorn + wrk"
+    )
+    parser.add_argument("--wrk-only", action="store_true")
+    parser.add_argument("--wrk-rounds", type=int, default=9)
+    parser.add_argument("--seconds", type=int, default=3)
     options = parser.parse_args()
-    app, peers = create_app()
-    client = app.test_client()
-    if options.profile:
-        import cProfile
-        import pstats
-
-        cProfile.runctx(
-            "run(client, path, n)",
-            globals(),
-            {"client": client, "path": "/" + options.profile, "n": options.requests},
-            "/tmp/bench_validation.prof",
-        )
-        pstats.Stats("/tmp/bench_validation.prof").sort_stats("tottime").print_stats(25)
-        return
-    best = dict.fromkeys(peers, 0.0)
-    ratios: dict[str, list[float]] = {peer: [] for peer in peers}
-    for peer in peers:  # warm up: caches, imports, first-request work
-        run(client, "/" + peer, 200)
-    for round_ in range(options.rounds):
-        # Alternate the order, so no peer always runs right after the same one.
-        order = peers if round_ % 2 == 0 else peers[::-1]
-        speeds = {peer: run(client, "/" + peer, options.requests) for peer in order}
-        for peer, speed in speeds.items():
-            best[peer] = max(best[peer], speed)
-            ratios[peer].append(speeds["toolkit"] / speed)
-    print(f"{'peer':<16}{'best req/s':>12}{'toolkit is (median of rounds)':>32}")
-    for peer in peers:
-        median = statistics.median(ratios[peer])
-        print(f"{peer:<16}{best[peer]:>12.0f}{median:>31.2f}x")
-    for peer, goal in (("flask-pydantic", 0.95), ("hand-written", 0.90)):
-        if peer in ratios:
-            ratio = statistics.median(ratios[peer])
-            verdict = "meets" if ratio >= goal else "misses"
-            print(f"toolkit / {peer}: {ratio:.3f}x ({verdict} the goal of {goal}x)")
+    if not options.wrk_only:
+        in_process(options)
+    if options.wrk or options.wrk_only:
+        under_gunicorn(options)
 
 
 if __name__ == "__main__":

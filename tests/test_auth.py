@@ -309,3 +309,32 @@ def test_remember_makes_session_permanent(app: Flask, toolkit: Toolkit) -> None:
         assert session.permanent
         assert current_identity.id == 1
         assert current_identity.method == "session"
+
+
+def test_view_rules_follow_an_identity_changed_after_the_auth_hook(
+    app: Flask, toolkit: Toolkit, users: dict[int, FakeUser]
+) -> None:
+    """The view decorator trusts the auth hook's check only for the identity the hook
+    checked: a later before_request hook that changes the caller is checked again."""
+    from flask_toolkit.auth.identity import set_identity
+
+    @app.get("/guarded")
+    @require_permission("tasks:read")
+    def guarded() -> dict[str, t.Any]:
+        return {"who": current_identity.id}
+
+    @app.before_request
+    def downgrade() -> None:
+        if current_identity.id == 2:
+            set_identity(_auth_app.identity_of(users[4]))
+
+    client = app.test_client()
+    assert client.get(
+        "/guarded",
+        headers=bearer(toolkit.auth.issue_token(_auth_app.identity_of(users[1]))),
+    ).json == {"who": 1}
+    downgraded = client.get(
+        "/guarded",
+        headers=bearer(toolkit.auth.issue_token(_auth_app.identity_of(users[2]))),
+    )
+    assert downgraded.status_code == 403

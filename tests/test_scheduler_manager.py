@@ -304,3 +304,75 @@ def test_each_app_has_its_own_job_defaults(tmp_path: Path, sqlite_url: str) -> N
         "max_instances": 1,
     }
     copy.deepcopy(dict(second.config))
+
+
+@pytest.mark.parametrize("other", ["memory", "redis"])
+def test_list_jobs_over_two_stores(
+    tmp_path: Path, database_url: str, other: str, request: pytest.FixtureRequest
+) -> None:
+    """Pages over two stores follow one order, as if the jobs were in one store."""
+    second = "memory" if other == "memory" else request.getfixturevalue("redis_url")
+    app = make_app(
+        database_url,
+        str(tmp_path),
+        SCHEDULER_JOBSTORES={"default": database_url, "other": second},
+    )
+    start = dt.datetime(2041, 1, 1, tzinfo=dt.timezone.utc)
+    expected: list[tuple[float | None, str]] = []
+    with app.app_context():
+        try:
+            for n in range(21):
+                store = "default" if n % 3 else "other"
+                # every fourth job shares its run time with the one before it
+                hours = n - (n % 4 == 0 and n > 0)
+                job_id = f"{store[0]}{(n * 8) % 21:02d}"
+                when = start + dt.timedelta(hours=hours)
+                manager.add_job(
+                    job_id, jobs.record_tick, "date", run_date=when, jobstore=store
+                )
+                if n % 5 == 2:
+                    manager.pause_job(job_id, store)
+                    expected.append((None, job_id))
+                else:
+                    expected.append((when.timestamp(), job_id))
+            declared = manager.get_job("declared")
+            if declared is not None:
+                expected.append((declared.next_run_time.timestamp(), "declared"))
+            scheduled = sorted(e for e in expected if e[0] is not None)
+            paused = sorted(e[1] for e in expected if e[0] is None)
+            latest = sorted(
+                (e for e in expected if e[0] is not None), key=lambda e: (-e[0], e[1])
+            )
+            orders = {
+                "next_run_time": [i for _, i in scheduled] + paused,
+                "-next_run_time": [i for _, i in latest] + paused,
+                "id": sorted(i for _, i in expected),
+                "-id": sorted((i for _, i in expected), reverse=True),
+            }
+            for sort, order in orders.items():
+                listed = []
+                for page in range(1, 7):
+                    jobs_of_page, total = manager.list_jobs(
+                        page=page, per_page=4, sort=sort
+                    )
+                    assert total == len(expected)
+                    listed.extend(job.id for job in jobs_of_page)
+                assert listed == order, sort
+            only_paused, total = manager.list_jobs(state="paused", per_page=3, page=2)
+            assert total == len(paused)
+            assert [j.id for j in only_paused] == paused[3:6]
+            window, total = manager.list_jobs(
+                state="scheduled",
+                next_run_from=start + dt.timedelta(hours=4),
+                next_run_to=start + dt.timedelta(hours=9),
+            )
+            in_window = [
+                i
+                for when, i in scheduled
+                if (start + dt.timedelta(hours=4)).timestamp()
+                <= when
+                <= (start + dt.timedelta(hours=9)).timestamp()
+            ]
+            assert [j.id for j in window] == in_window and total == len(in_window)
+        finally:
+            manager.shutdown()

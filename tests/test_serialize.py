@@ -283,12 +283,13 @@ def test_new_row_has_the_same_keys_as_a_loaded_one_without_a_query(
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         fresh = to_dict(task)
+        in_a_list = to_dict([task, task])
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert statements == []
     db.session.expunge_all()
     loaded = to_dict(db.session.get(Task, task.id))
-    assert fresh == loaded
+    assert fresh == loaded and in_a_list == [loaded, loaded]
     assert fresh["due"] is None and fresh["project_id"] is None
 
 
@@ -329,3 +330,26 @@ def test_default_format_is_rfc3339_and_naive_is_utc(app: Flask) -> None:
     text = to_dict([naive])[0]
     assert text == "2026-12-03T14:00:00.005000+00:00"
     assert dt.datetime.fromisoformat(text) == naive.replace(tzinfo=dt.timezone.utc)
+
+
+def test_list_of_mixed_rows_matches_one_call_per_row(db_app: Flask) -> None:
+    """A list call writes each row as a call for that row would: rows of another
+    class, a row with a column expired, values of other types and every format."""
+    first, second = load_tasks()
+    project = db.session.scalars(sa.select(Project)).one()
+    db.session.expire(second, ["title"])
+    mixed = [first, project, second, Point(1, 2), first]
+    with _no_queries():
+        for fmt in ("rfc3339", "iso", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y"):
+            listed = to_dict(mixed, datetime_format=fmt)
+            assert listed == [to_dict(row, datetime_format=fmt) for row in mixed]
+        listed = to_dict(mixed)
+    assert "title" not in listed[2] and listed[0]["title"] == "Dig"
+    assert listed[1] == {"id": project.id, "name": "Garden", "budget": "12.50"}
+    assert listed[0]["created_at"] == "2024-05-06T07:08:09+00:00"
+    aware = dt.datetime(2024, 5, 6, 9, 8, 9, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    first.created_at = aware
+    assert to_dict([first])[0]["created_at"] == "2024-05-06T09:08:09+02:00"
+    assert to_dict(first, datetime_format="%Y-%m-%d %H:%M:%S")["created_at"] == (
+        "2024-05-06 09:08:09"
+    )

@@ -211,3 +211,33 @@ def test_keyboard_interrupt_rolls_back_too(db_app: Flask) -> None:
             raise KeyboardInterrupt
     assert count_tasks(db_app) == 0
     assert sys.exc_info() == (None, None, None)
+
+
+def test_first_session_after_requests_is_still_closed(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The session teardown is set up by the first session, also when the app has
+    served requests before: the request's connection goes back to the pool, and an
+    uncommitted write is rolled back."""
+    app = make_app(database_url, tmp_path)
+
+    @app.get("/plain")
+    def plain() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.post("/write")
+    def write() -> dict[str, int]:
+        db.session.add(Project(name="Never committed"))
+        db.session.flush()
+        return {"open": db.engine.pool.checkedout()}  # type: ignore[attr-defined]
+
+    client = app.test_client()
+    try:
+        assert client.get("/plain").json == {"ok": True}
+        for _ in range(2):
+            assert client.post("/write").json == {"open": 1}
+            with app.app_context():
+                assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+                assert db.session.scalars(sa.select(Project)).all() == []
+    finally:
+        db.get_engine(app).dispose()

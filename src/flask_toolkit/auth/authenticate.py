@@ -40,6 +40,7 @@ from .decorators import is_static_endpoint
 from .decorators import Protection
 from .decorators import protection_of
 from .identity import ANONYMOUS
+from .identity import G_ENFORCED_KEY
 from .identity import G_KEY
 from .identity import G_REQUEST_KEY
 from .identity import Identity
@@ -89,7 +90,7 @@ def authenticate_request() -> None:
             app, endpoint, method
         )
     identity = ANONYMOUS
-    if auth._identity_loader is not None or app.testing:
+    if auth._identity_loader is not None or app.config["TESTING"]:
         identity = _identify(app, auth, state, req, protection)
         if identity is not ANONYMOUS:
             g_values[G_KEY] = identity
@@ -106,15 +107,19 @@ def authenticate_request() -> None:
             "This endpoint has no access rule and the app denies by default; mark"
             " the view with @public, @login_required or @require_permission(...)."
         )
-    for rule in protection.enforced:
-        rule.enforce()
+    enforced = protection.enforced
+    if enforced:
+        identity = g_values[G_KEY]
+        for rule in enforced:
+            rule.enforce(identity)
+        g_values[G_ENFORCED_KEY] = (req, enforced, identity)
 
 
 def _identify(
     app: Flask, auth: Auth, state: AuthState, req: Request, protection: Protection
 ) -> Identity:
     environ = req.environ
-    if app.testing:
+    if app.config["TESTING"]:  # (app.testing, without the descriptor call)
         test_identity = environ.get(TEST_IDENTITY_ENVIRON_KEY)
         if test_identity is not None:
             return t.cast(Identity, test_identity)

@@ -22,11 +22,14 @@ from flask import Blueprint
 from flask import current_app
 from flask import Flask
 from flask import request
+from flask.globals import _cv_app
 from flask.globals import _cv_request
 from flask.views import View
 
 from .challenges import forbidden
 from .challenges import unauthorized
+from .identity import G_ENFORCED_KEY
+from .identity import G_KEY
 from .identity import get_identity
 from .identity import Identity
 from .permissions import has_permissions
@@ -63,9 +66,13 @@ class AccessRule:
             text += f" + {getattr(self.check, '__name__', 'check')}()"
         return text
 
-    def enforce(self) -> Identity:
-        """Raise 401/403 unless the current identity satisfies the rule."""
-        identity = get_identity()
+    def enforce(self, identity: Identity | None = None) -> Identity:
+        """Raise 401/403 unless the identity satisfies the rule.
+
+        :param identity: default the current request's.
+        """
+        if identity is None:
+            identity = get_identity()
         if identity.id is None:
             unauthorized()
         perms = self.permissions
@@ -129,8 +136,21 @@ def _wrap_view(view: F, rule: AccessRule) -> F:
 
         @functools.wraps(view)
         def sync_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            if _cv_request.get().request.method != "OPTIONS":
-                identity = rule.enforce()
+            req = _cv_request.get().request
+            if req.method != "OPTIONS":
+                # Already enforced by the before_request hook for this request and
+                # this identity: not again (the check= hook still runs below).
+                values = _cv_app.get().g.__dict__
+                done = values.get(G_ENFORCED_KEY)
+                if (
+                    done is not None
+                    and done[0] is req
+                    and values.get(G_KEY) is done[2]
+                    and rule in done[1]
+                ):
+                    identity = done[2]
+                else:
+                    identity = rule.enforce()
                 if check is not None:
                     check_args = _url_args(kwargs)
                     if not current_app.ensure_sync(check)(identity, **check_args):

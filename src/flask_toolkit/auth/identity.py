@@ -24,6 +24,9 @@ G_KEY = "_toolkit_identity"
 #: The request that identity belongs to: ``g`` is shared by the requests of one app
 #: context, and an identity is only ever valid for the request that established it.
 G_REQUEST_KEY = "_toolkit_identity_request"
+#: ``(request, rules, identity)``: the view-level rules the ``before_request`` hook
+#: already enforced for that request and identity (the view decorators then skip them).
+G_ENFORCED_KEY = "_toolkit_rules_enforced"
 
 #: How a request was authenticated (:attr:`Identity.method`).
 AuthMethod = t.Literal["token", "api_key", "session", "test"]
@@ -146,7 +149,8 @@ def get_identity() -> Identity:
     values = _cv_app.get().g.__dict__
     if values.get(G_REQUEST_KEY) is not ctx.request:
         return ANONYMOUS
-    return t.cast(Identity, values.get(G_KEY, ANONYMOUS))
+    identity: Identity = values.get(G_KEY, ANONYMOUS)
+    return identity
 
 
 def set_identity(identity: Identity) -> None:

@@ -24,6 +24,7 @@ import weakref
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
+from flask import current_app
 from flask import Flask
 from flask import g
 from werkzeug.local import LocalProxy
@@ -71,6 +72,12 @@ class Model(sa_orm.MappedAsDataclass, sa_orm.DeclarativeBase):
 class _DBState:
     engine: sa.Engine
     sessionmaker: sa_orm.sessionmaker[sa_orm.Session]
+    #: Whether the session teardown is registered (on the first session opened).
+    closes_sessions: bool = False
+
+
+#: Guards the one-time registration of an app's session teardown.
+_TEARDOWN_LOCK = threading.Lock()
 
 
 class Database:
@@ -130,7 +137,9 @@ class Database:
         )
 
     def init_app(self, app: Flask) -> None:
-        """Create the app's engine, register the session teardown and error handlers.
+        """Create the app's engine and register the error handlers.
+
+        The session teardown is registered when the app opens its first session.
 
         Nothing is written to the database here: creating databases and tables is an
         explicit step (see :meth:`create_database`, :meth:`create_all` and the CLI).
@@ -159,7 +168,6 @@ class Database:
             bind=engine, **{"class_": KeySafeSession, **self._session_options}
         )
         get_state(app).components["db"] = _DBState(engine, factory)
-        app.teardown_appcontext(self._teardown_session)
         db_errors.init_app(app)
 
     def _engine_options_for(self, app: Flask) -> dict[str, t.Any]:
@@ -209,9 +217,26 @@ class Database:
         """
         session = g.get(_SESSION_KEY)
         if session is None:
-            session = self._state().sessionmaker()
+            state = self._state()
+            if not state.closes_sessions:
+                self._register_teardown(state)
+            session = state.sessionmaker()
             setattr(g, _SESSION_KEY, session)
         return t.cast(sa_orm.Session, session)
+
+    def _register_teardown(self, state: _DBState) -> None:
+        """Close sessions at the end of app contexts, from the first session on.
+
+        Not registered in :meth:`init_app`: a teardown runs on every request (through
+        ``ensure_sync``), and an app whose requests never open a session should not
+        pay for it. Flask refuses ``teardown_appcontext`` once the app has served a
+        request, so the function is added to the list it keeps them in, once.
+        """
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        with _TEARDOWN_LOCK:
+            if not state.closes_sessions:
+                app.teardown_appcontext_funcs.append(self._teardown_session)
+                state.closes_sessions = True
 
     def _teardown_session(self, exc: BaseException | None) -> None:
         session = g.pop(_SESSION_KEY, None)

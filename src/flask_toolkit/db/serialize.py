@@ -46,11 +46,11 @@ import uuid
 import weakref
 
 import sqlalchemy as sa
-from flask import current_app
-from flask import has_app_context
+from flask.globals import _cv_app
 
 from .. import config
 from .. import timefmt
+from .plans import compile_row
 from .plans import Converter
 from .plans import DataclassPlan
 from .plans import known_default
@@ -66,6 +66,8 @@ DEFAULT_DATETIME_FORMAT = timefmt.RFC3339
 config.register_defaults({"TOOLKIT_DATETIME_FORMAT": DEFAULT_DATETIME_FORMAT})
 
 Unloaded = t.Literal["omit", "null", "raise"]
+#: ``wanted`` of a call without include/exclude (read, never written).
+_NOTHING_WANTED: dict[int, bool] = {}
 
 
 class NotLoadedError(LookupError):
@@ -90,6 +92,12 @@ def _plan_for(cls: type[t.Any], fmt: str) -> _Plan:
     plan: _Plan
     if isinstance(mapper, sa.orm.Mapper):
         plan = ModelPlan(cls, mapper, lambda column: _converter_for_column(column, fmt))
+        datetimes = frozenset(
+            prop.key
+            for prop in mapper.column_attrs
+            if _python_type(prop.columns[0]) is dt.datetime
+        )
+        plan.row, plan.rows = compile_row(plan, fmt, _format_datetime(fmt), datetimes)
     elif dataclasses.is_dataclass(cls):
         plan = DataclassPlan(cls)
     else:
@@ -102,12 +110,16 @@ def _format_datetime(fmt: str) -> t.Callable[[dt.datetime], str]:
     return timefmt.datetime_formatter(fmt)
 
 
+def _python_type(column: t.Any) -> t.Any:
+    try:
+        return column.type.python_type
+    except (NotImplementedError, AttributeError):
+        return None
+
+
 def _converter_for_column(column: t.Any, fmt: str) -> Converter | None:
     """A converter for a column's values; ``None`` when they are JSON types already."""
-    try:
-        python_type = column.type.python_type
-    except (NotImplementedError, AttributeError):
-        python_type = None
+    python_type = _python_type(column)
     if python_type in (int, str, bool, float):
         # Cheap check kept in case a value of another type was assigned in Python.
         return None
@@ -177,6 +189,20 @@ class _Serializer:
         return _convert(value, self.fmt)
 
     def many(self, values: t.Iterable[t.Any], node: Node, depth: int) -> list[t.Any]:
+        if node is LEAF:  # columns only: the compiled loop of the first row's class
+            items = values if type(values) is list else list(values)
+            if items:
+                first = _plan_for(type(items[0]), self.fmt)
+                if isinstance(first, ModelPlan):
+                    model, cls = first, first.cls
+
+                    def fallback(obj: t.Any) -> t.Any:  # a column not loaded, or
+                        if type(obj) is cls:  # another class: the general path
+                            return self.model(obj, model, node, depth)
+                        return self.any(obj, node, depth)
+
+                    return first.rows(items, fallback)
+            values = items
         out: list[t.Any] = []
         append = out.append
         last_cls: type[t.Any] | None = None
@@ -352,13 +378,21 @@ def to_dict(
     .. versionadded:: 0.1
     """
     if datetime_format is None:
-        datetime_format = DEFAULT_DATETIME_FORMAT
-        if has_app_context():
-            datetime_format = current_app.config.get(
-                "TOOLKIT_DATETIME_FORMAT", DEFAULT_DATETIME_FORMAT
-            )
+        # The app's format, read from the app context's variable (not through the
+        # current_app proxy): to_dict is called once per row in list views.
+        ctx = _cv_app.get(None)
+        datetime_format = (
+            ctx.app.config.get("TOOLKIT_DATETIME_FORMAT") or DEFAULT_DATETIME_FORMAT
+            if ctx is not None
+            else DEFAULT_DATETIME_FORMAT
+        )
     if not include and not exclude:
-        root, wanted = LEAF, t.cast(dict[int, bool], {})
+        plan = _plan_for(type(obj), datetime_format)
+        if type(plan) is ModelPlan:
+            row = plan.row(obj)
+            if row is not None:
+                return row
+        root, wanted = LEAF, _NOTHING_WANTED
     else:
         root, wanted = parse(include, exclude, max_depth)
     serializer = _Serializer(datetime_format, max_depth, unloaded, wanted)
