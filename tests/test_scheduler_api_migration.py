@@ -4,6 +4,7 @@ wire-format differences (no Content-Type, ``error_message``, ``?_=``, ...)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -294,6 +295,21 @@ def test_ids_compare_exactly(admin: h.Caller) -> None:
     assert admin.delete("/scheduler/jobs/case").status_code == 204
     assert admin.get("/scheduler/jobs/Case").json["id"] == "Case"
     assert admin.get("/scheduler/jobs/case").status_code == 404
+
+
+def test_run_history_ids_compare_exactly(store_app: Flask, admin: h.Caller) -> None:
+    """The runs of ``Case`` are not the runs of ``case`` (MariaDB compares text
+    without case unless the column is binary)."""
+    for job_id in ("Case", "case"):
+        assert admin.post("/scheduler/jobs", {**JOB, "id": job_id}).status_code == 200
+    with store_app.app_context():
+        history = store_app.extensions["toolkit"].toolkit.scheduler.history
+        history.record(
+            "Case", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "missed"
+        )
+    runs = admin.get("/scheduler/jobs/Case/runs").json
+    assert [r["job_id"] for r in runs] == ["Case"]
+    assert admin.get("/scheduler/jobs/case/runs").json == []
 
 
 # -- Flask-APScheduler clients --------------------------------------------------------

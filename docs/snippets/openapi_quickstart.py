@@ -61,7 +61,14 @@ assert op["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}, {"sessionCooki
 assert op["x-permissions"] == ["tasks:write"]
 # ... and the statuses from what guards the view and what it returns.
 assert sorted(op["responses"]) == [
-    "201", "400", "401", "403", "409", "413", "415", "503",
+    "201",
+    "400",
+    "401",
+    "403",
+    "409",
+    "413",
+    "415",
+    "503",
 ]
 # A public endpoint carries no lock.
 assert doc["paths"]["/api/health"]["get"]["security"] == []

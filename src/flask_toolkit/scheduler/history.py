@@ -1,8 +1,7 @@
 """The run history: one row per job run, in the app's database.
 
-The table has its own :class:`~sqlalchemy.MetaData`, so it needs nothing from the app's
-``db.Model``; the manager adds a copy to ``db.metadata`` when the app uses the
-scheduler, for ``db.create_all()`` and migrations.
+The table has its own :class:`~sqlalchemy.MetaData`; the manager adds a copy to
+``db.metadata`` when the app uses the scheduler, for ``create_all()`` and migrations.
 A run is inserted as ``running`` before it is handed to a worker thread (its *claim*)
 and updated when it ends, so a process that dies in the middle leaves a trace. A unique
 index on ``(job_id, scheduled_run_time)`` makes the claim exactly-once: a second leader
@@ -26,9 +25,11 @@ import time
 import typing as t
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
 from .. import timefmt
+from .runs_table import claim_index
+from .runs_table import create_table
+from .runs_table import make_table
 
 logger = logging.getLogger("flask_toolkit.scheduler")
 
@@ -56,8 +57,6 @@ class _Duplicate:
 #: What :meth:`History.claim` returns when another process claimed that run already.
 DUPLICATE = _Duplicate()
 
-_DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     """Naive UTC, the portable way to store a timestamp."""
@@ -76,47 +75,6 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def create_table(table: sa.Table, engine: sa.Engine) -> None:
-    """Create ``table`` if missing, also when other processes do the same right now."""
-    try:
-        table.create(engine, checkfirst=True)
-    except sa.exc.DBAPIError:
-        # Two processes both saw no table; one CREATE lost. Fine if the table is there.
-        if not sa.inspect(engine).has_table(table.name, schema=table.schema):
-            raise
-
-
-def claim_index(table: sa.Table) -> sa.Index:
-    """The unique index that makes a run's claim exactly-once."""
-    return next(i for i in table.indexes if i.name == f"uq_{table.name}_claim"[:64])
-
-
-def make_table(name: str) -> sa.Table:
-    """The history table, on its own metadata."""
-    table = sa.Table(
-        name,
-        sa.MetaData(),
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("job_id", sa.String(191), nullable=False, index=True),
-        sa.Column("scheduled_run_time", _DateTime, nullable=True, index=True),
-        sa.Column("started_at", _DateTime, nullable=True),
-        sa.Column("finished_at", _DateTime, nullable=True),
-        sa.Column("duration", sa.Float, nullable=True),
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("error", sa.Text, nullable=True),
-        sa.Column("traceback", sa.Text, nullable=True),
-        sa.Column("host", sa.String(255), nullable=False),
-        sa.Column("pid", sa.Integer, nullable=False),
-    )
-    sa.Index(
-        f"uq_{name}_claim"[:64],
-        table.c.job_id,
-        table.c.scheduled_run_time,
-        unique=True,
-    )
-    return table
 
 
 class History:

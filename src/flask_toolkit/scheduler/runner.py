@@ -36,6 +36,7 @@ from flask import Flask
 from . import history as h
 from .jobs import RunRef
 from .jobs import set_current_run
+from .runs_table import create_table
 
 logger = logging.getLogger("flask_toolkit.scheduler")
 
@@ -60,7 +61,7 @@ class DatabaseJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 
     def start(self, scheduler: t.Any, alias: str) -> None:
         BaseJobStore.start(self, scheduler, alias)
-        h.create_table(self.jobs_t, self.engine)
+        create_table(self.jobs_t, self.engine)
 
     def shutdown(self) -> None:
         if self.own_engine:
