@@ -140,6 +140,23 @@ def test_object_level_check(
     assert client.get("/api/async-objects/7", headers=bearer(token)).status_code == 403
 
 
+def test_object_level_check_on_a_blueprint(
+    client: FlaskClient, token_for: t.Callable[[int], str]
+) -> None:
+    assert client.get("/api/owned/1", headers=bearer(token_for(1))).json == {"id": 1}
+    denied = client.get("/api/owned/2", headers=bearer(token_for(1)))
+    assert denied.status_code == 403
+    assert denied.json == {
+        "code": -1,
+        "msg": "You are not allowed to act on this object.",
+    }
+    # The permission is checked before the object rule, anonymous before both.
+    no_permission = client.get("/api/owned/4", headers=bearer(token_for(4)))
+    assert no_permission.status_code == 403
+    assert "tasks:read" in no_permission.json["msg"]
+    assert client.get("/api/owned/1").status_code == 401
+
+
 def test_options_passes(client: FlaskClient, users: dict[int, FakeUser]) -> None:
     assert client.options("/api/tasks").status_code == 200
     assert client.options("/api/preflight").status_code == 204

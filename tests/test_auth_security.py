@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -312,6 +313,91 @@ def test_csrf_token_accepted_and_bearer_exempt(
         "/api/tasks/write", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200
+
+
+def _csrf_of(client: FlaskClient, app: Flask) -> str:
+    """A CSRF token bound to the client's session, as a page would embed it."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    with app.test_request_context(), client.session_transaction() as sess:
+        session.update(sess)
+        csrf = generate_csrf()
+        sess.update(session)
+    return t.cast(str, csrf)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_csrf_on_every_unsafe_method(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser], method: str
+) -> None:
+    token = client.post("/api/login", json={"id": 2, "password": "secret"}).json[
+        "token"
+    ]
+    body = refused(client.open("/api/tasks/7", method=method), 400)
+    assert "CSRF" in body["msg"]
+    refused(
+        client.open("/api/tasks/7", method=method, headers={"X-CSRFToken": "x"}), 400
+    )
+    csrf = _csrf_of(client, app)
+    sent = client.open("/api/tasks/7", method=method, headers={"X-CSRFToken": csrf})
+    assert sent.json == {"id": 7, "method": method}
+    # A bearer token is not sent by the browser on its own, so it needs no CSRF token.
+    bearer = {"Authorization": f"Bearer {token}"}
+    other = app.test_client().open("/api/tasks/7", method=method, headers=bearer)
+    assert other.json == {"id": 7, "method": method}
+
+
+_START = 1_900_000_000  # a fixed instant, so the clock is the test's
+
+
+def test_tokens_last_an_hour_by_default(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    assert app.config["AUTH_TOKEN_EXPIRES"] == 3600
+    with time_machine.travel(_START, tick=False) as clock:
+        token = client.post("/api/login", json={"id": 2, "password": "secret"}).json[
+            "token"
+        ]
+        other = app.test_client()  # no session cookie: the token alone
+        clock.shift(3599)
+        assert get_me(other, token).status_code == 200
+        clock.shift(1)
+        assert "expired" in refused(get_me(other, token))["msg"]
+
+
+def test_sessions_last_a_week_by_default(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    week = 7 * 24 * 3600
+    assert app.config["AUTH_SESSION_MAX_AGE"] == week
+    with time_machine.travel(_START, tick=False) as clock:
+        assert client.post("/api/login", json={"id": 2, "password": "secret"}).json
+        clock.shift(week - 1)
+        assert client.get("/api/me").json["method"] == "session"
+        clock.shift(1)
+        assert "expired" in refused(client.get("/api/me"))["msg"]
+
+
+@pytest.mark.parametrize("cache_size", [1024, 0])
+def test_a_token_verified_before_expires_on_time(
+    client: FlaskClient,
+    app: Flask,
+    toolkit: Toolkit,
+    users: dict[int, FakeUser],
+    cache_size: int,
+) -> None:
+    app.config["AUTH_TOKEN_CACHE_SIZE"] = cache_size
+    with time_machine.travel(_START, tick=False) as clock:
+        token = toolkit.auth.issue_token(_auth_app.identity_of(users[2]), expires_in=60)
+        assert get_me(client, token).status_code == 200
+        # With a cache, the next request is answered from it: expiry is still checked.
+        cached = toolkit.auth.get_signer(app)._cache
+        assert (token in cached) == (cache_size > 0)
+        clock.shift(59)
+        assert get_me(client, token).status_code == 200
+        clock.shift(1)
+        assert "expired" in refused(get_me(client, token))["msg"]
 
 
 @pytest.mark.parametrize(

@@ -79,10 +79,21 @@ def test_unknown_api_path_is_json_404(client: FlaskClient) -> None:
     assert "not found" in response.json["msg"].lower()
 
 
-def test_unknown_html_path_is_html_404(client: FlaskClient) -> None:
-    response = client.get("/nothing-here", headers={"Accept": "text/html"})
+@pytest.mark.parametrize("path", ["/nothing-here", "/apiary", "/api-docs", "/apix/y"])
+def test_unknown_html_path_is_html_404(client: FlaskClient, path: str) -> None:
+    # "/apiary" starts with the text "/api" but is not under the "/api" prefix.
+    response = client.get(path, headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/", "/api/x/y"])
+def test_paths_under_the_api_prefix_get_the_envelope(
+    client: FlaskClient, path: str
+) -> None:
+    response = client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.json == {"code": -1, "msg": response.json["msg"]}
 
 
 def test_json_accept_header_gets_envelope_anywhere(client: FlaskClient) -> None:
