@@ -8,7 +8,7 @@ from flask import Flask
 
 from flask_toolkit import Toolkit
 
-pytest_plugins = ["tests._servers", "tests._browser"]
+pytest_plugins = ["tests._servers", "tests._browser", "pytester"]
 
 
 @pytest.fixture
