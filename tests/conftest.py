@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import typing as t
 from pathlib import Path
 
@@ -9,6 +10,12 @@ from flask import Flask
 from flask_toolkit import Toolkit
 
 pytest_plugins = ["tests._servers", "tests._browser", "pytester"]
+# The toolkit's own plugin, unless its entry point is installed (it loads it then).
+if not any(
+    ep.value == "flask_toolkit.pytest_plugin"
+    for ep in importlib.metadata.entry_points(group="pytest11")
+):
+    pytest_plugins.append("flask_toolkit.pytest_plugin")
 
 
 @pytest.fixture

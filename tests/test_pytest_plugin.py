@@ -42,6 +42,7 @@ import pytest
 import sqlalchemy as sa
 
 from flask_toolkit.testing import assert_error
+from sample_app import create_app
 from sample_app import nightly
 from sample_app import Task
 from sample_app import toolkit
@@ -150,10 +151,13 @@ def test_jobs_added_by_earlier_tests_are_gone(db):
     assert toolkit.scheduler.get_job("nightly") is not None
 
 
-def test_jobs_never_start_by_themselves(app):
-    from flask_toolkit.state import get_state
-
-    assert get_state(app).components["scheduler"].scheduler is None
+def test_jobs_never_start_by_themselves():
+    # Not in TESTING mode, and "auto" would start the scheduler outside pytest.
+    other = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert not other.testing and other.config["SCHEDULER_AUTOSTART"] == "auto"
+    with other.app_context():
+        assert toolkit.scheduler.leader_info()["state"] == "stopped"
+    toolkit.db.get_engine(other).dispose()
 """
 
 FAILING = """

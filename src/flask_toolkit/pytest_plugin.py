@@ -172,6 +172,11 @@ def db(request: pytest.FixtureRequest, app: Flask) -> t.Iterator[Database]:
     """The app's database, with the whole test rolled back at the end."""
     database = _toolkit(app).db
     _create_tables_once(request.config, app, database)
+    scheduling = _scheduling(app)
+    if scheduling is not None and scheduling.history.enabled:
+        # Made when the scheduler opens; on SQLite that DDL would wait for the test's
+        # transaction to end, so make it before the transaction starts.
+        scheduling.history.create()
     with isolated_transaction(app, database), _session_per_request(app):
         with app.app_context():
             yield database
