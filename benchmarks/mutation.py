@@ -58,6 +58,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "schemas": (
         ["src/flask_toolkit/scheduler/schemas.py"],
         [
+            "tests/test_scheduler_api_validation.py",
             "tests/test_scheduler_api_compat.py",
             "tests/test_scheduler_api_security.py",
             "tests/test_scheduler_api_listing.py",
@@ -96,10 +97,15 @@ def mutmut_config(globs: list[str], tests: list[str], max_children: int) -> str:
 
 
 def run_group(
-    name: str, workdir: Path, max_children: int
+    name: str, workdir: Path, max_children: int, only: list[str] | None = None
 ) -> dict[str, collections.Counter[str]]:
-    """Mutate one group in ``workdir / name``; return the statuses per module."""
+    """Mutate one group in ``workdir / name``; return the statuses per module.
+
+    :param only: globs that narrow the modules mutated (default: the whole group).
+    """
     globs, tests = GROUPS[name]
+    if only:
+        globs = only
     scratch = workdir / name
     if scratch.exists():
         shutil.rmtree(scratch)
@@ -159,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("groups", nargs="*", help=f"some of {', '.join(GROUPS)}")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="mutate only the files matching this glob (repeatable), e.g."
+        " 'src/flask_toolkit/auth/tokens.py'",
+    )
     args = parser.parse_args(argv)
     groups = args.groups or list(GROUPS)
     unknown = set(groups) - set(GROUPS)
@@ -169,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'module':50} {'killed':>7} {'of':>5} {'score':>7}   (scratch: {workdir})")
     for group in groups:
         for module, counts in sorted(
-            run_group(group, workdir, args.max_children).items()
+            run_group(group, workdir, args.max_children, args.only).items()
         ):
             killed, counted = score(counts)
             total_killed += killed
