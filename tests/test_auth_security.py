@@ -6,10 +6,12 @@ Every refusal is 401, 403 or 400 in the JSON envelope: never a 200, never a 500.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 import typing as t
 from urllib.parse import parse_qs
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import pytest
@@ -226,7 +228,12 @@ def test_credentials_in_query_string_refused(
 ) -> None:
     response = client.get("/api/me?" + query.format(token=token))
     body = refused(response, 400)
-    assert "query parameter" in body["msg"]
+    name = query.partition("=")[0]
+    assert body["msg"] == (
+        f"Credentials are not accepted in the URL (query parameter {name!r}): URLs end"
+        " up in logs and browser history. Send 'Authorization: Bearer <token>'"
+        " instead."
+    )
     # Even with a valid header as well.
     response = client.get(
         "/api/me?" + query.format(token=token),
@@ -348,6 +355,39 @@ def test_csrf_on_every_unsafe_method(
     assert other.json == {"id": 7, "method": method}
 
 
+CSRF_ADVICE = (
+    " Requests authenticated by the session cookie must send the value of"
+    " csrf_token() in the 'X-CSRFToken' header or the 'csrf_token' form field; API"
+    " clients can use a bearer token instead."
+)
+
+
+def test_csrf_messages(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    client.post("/api/login", json={"id": 2, "password": "secret"})
+    missing = refused(client.put("/api/tasks/7"), 400)
+    assert missing["msg"] == "The CSRF token is missing." + CSRF_ADVICE
+    _csrf_of(client, app)
+    bad = refused(client.put("/api/tasks/7", headers={"X-CSRFToken": "x"}), 400)
+    assert bad["msg"] == "The CSRF token is invalid." + CSRF_ADVICE
+
+
+def test_csrf_header_and_field_settings(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    # Flask-WTF's settings for the header and the form field are honoured.
+    app.config.update(WTF_CSRF_HEADERS=["X-Board-Token"], WTF_CSRF_FIELD_NAME="tok")
+    client.post("/api/login", json={"id": 2, "password": "secret"})
+    csrf = _csrf_of(client, app)
+    refused(client.put("/api/tasks/7", headers={"X-CSRFToken": csrf}), 400)
+    board = client.put("/api/tasks/7", headers={"X-Board-Token": csrf})
+    assert board.status_code == 200
+    for form in ({"tok": csrf}, {"tok": csrf, "f": (io.BytesIO(b"x"), "f.txt")}):
+        assert client.put("/api/tasks/7", data=form).status_code == 200
+    refused(client.put("/api/tasks/7", data={"csrf_token": csrf}), 400)
+
+
 _START = 1_900_000_000  # a fixed instant, so the clock is the test's
 
 
@@ -412,6 +452,9 @@ def test_a_token_verified_before_expires_on_time(
         "/ok\r\nLocation: https://evil.example",
         "\t//evil.example",
         "evil.example",
+        "///evil.example",
+        "/ok\x7f",
+        "/" + "a" * 2048,  # longer than 2048 characters
     ],
 )
 def test_open_redirect_next_variants(
@@ -423,13 +466,21 @@ def test_open_redirect_next_variants(
         headers={"Accept": "application/json"},
     )
     body = refused(response, 400)
-    assert "next" in body["msg"]
+    assert body["msg"] == (
+        "The 'next' parameter must be a relative path on this site, such as"
+        " '/tasks'; other hosts and schemes are refused."
+    )
 
 
-def test_safe_next_is_followed(client: FlaskClient, users: dict[int, FakeUser]) -> None:
-    response = client.get("/login", query_string={"as": 1, "next": "/dashboard?x=1"})
+@pytest.mark.parametrize(
+    "next_url", ["/dashboard?x=1", "/tasks/a b", "/" + "a" * 2047, "/caf\u00e9"]
+)
+def test_safe_next_is_followed(
+    client: FlaskClient, users: dict[int, FakeUser], next_url: str
+) -> None:
+    response = client.get("/login", query_string={"as": 1, "next": next_url})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/dashboard?x=1"
+    assert unquote(response.headers["Location"]) == next_url
 
 
 def test_html_caller_redirected_to_login_with_next(
