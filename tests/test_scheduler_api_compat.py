@@ -75,11 +75,8 @@ def add(admin: h.Caller, **changes: t.Any) -> dict[str, t.Any]:
 def assert_no_job(response: t.Any, job_id: str = "job1") -> None:
     """A 404 in the envelope that names the job and says where the jobs are listed."""
     assert response.status_code == 404
-    assert response.json == {
-        "code": -1,
-        "msg": f"There is no job {job_id!r}."
-        " GET /scheduler/jobs lists the existing jobs.",
-    }
+    msg = f"There is no job {job_id!r}. GET /scheduler/jobs lists the existing jobs."
+    assert response.json == {"code": -1, "msg": msg, "error_message": msg}
 
 
 def test_scheduler_info(api_app: Flask, admin: h.Caller) -> None:

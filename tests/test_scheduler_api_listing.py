@@ -121,10 +121,8 @@ def test_runs_of_a_job(api_app: Flask, admin: h.Caller) -> None:
     assert admin.get("/scheduler/jobs/job00/runs").json == []
     missing = admin.get("/scheduler/jobs/nope/runs")
     assert missing.status_code == 404
-    assert missing.json == {
-        "code": -1,
-        "msg": "There is no job 'nope'. GET /scheduler/jobs lists the existing jobs.",
-    }
+    msg = "There is no job 'nope'. GET /scheduler/jobs lists the existing jobs."
+    assert missing.json == {"code": -1, "msg": msg, "error_message": msg}
     admin.patch("/scheduler/jobs/job00", {"max_instances": 3})
     for _ in range(3):
         run = admin.post("/scheduler/jobs/job00/run").json["run"]
