@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from flask_toolkit import Toolkit
+from flask_toolkit.auth.tokens import MAX_TOKEN_LENGTH
 from tests import _auth_app
 
 from ._auth_app import FakeUser
@@ -87,6 +88,55 @@ def test_other_signature_of_same_app_is_not_a_token(
     other = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="cookie-session")
     forged = other.dumps({"sub": 3, "jti": "x" * 22, "exp": time.time() + 60, "ver": 1})
     refused(get_me(client, forged))
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"jti": "x" * 22, "exp": 2_000_000_000, "ver": 1},  # no subject
+        {"sub": 3, "jti": 5, "exp": 2_000_000_000, "ver": 1},  # jti not a string
+        {"sub": 3, "jti": "x" * 22, "ver": 1},  # no expiry
+        {"sub": 3, "jti": "x" * 22, "exp": "never", "ver": 1},
+        [3, "x" * 22, 2_000_000_000],  # not an object
+    ],
+)
+def test_signed_by_us_but_claims_missing(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser], claims: t.Any
+) -> None:
+    ours = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt=app.config["AUTH_TOKEN_SALT"]
+    )
+    body = refused(get_me(client, ours.dumps(claims)))
+    assert body["msg"] == "The bearer token is not valid: claims are missing."
+
+
+def test_same_key_without_our_salt_is_not_a_token(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    # itsdangerous' default salt: what other code signing with SECRET_KEY may produce.
+    other = URLSafeTimedSerializer(app.config["SECRET_KEY"])
+    forged = other.dumps({"sub": 3, "jti": "x" * 22, "exp": 2_000_000_000, "ver": 1})
+    refused(get_me(client, forged))
+
+
+@pytest.mark.parametrize(
+    ("token", "msg"),
+    [
+        ("a b", "The bearer token is malformed."),
+        ("abc$def", "The bearer token is malformed."),
+        ("x" * (MAX_TOKEN_LENGTH - 1) + "$", "The bearer token is malformed."),
+        (
+            "x" * MAX_TOKEN_LENGTH,
+            "The bearer token is not valid: it was not issued by this server or has"
+            " been altered.",
+        ),
+        ("x" * (MAX_TOKEN_LENGTH + 1), "The Authorization header is too long."),
+    ],
+)
+def test_malformed_token(
+    client: FlaskClient, users: dict[int, FakeUser], token: str, msg: str
+) -> None:
+    assert refused(get_me(client, token))["msg"] == msg
 
 
 def test_expired_token(
