@@ -36,3 +36,14 @@ def app(tmp_path: Path, toolkit: Toolkit) -> t.Iterator[Flask]:
     with app.app_context():
         yield app
     toolkit.db.get_engine(app).dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _autostart_as_in_production() -> t.Iterator[None]:
+    """This suite tests ``SCHEDULER_AUTOSTART = "auto"`` itself: undo the toolkit's
+    pytest plugin holding it (the plugin's own tests run it in a new process)."""
+    from flask_toolkit.scheduler import options
+
+    held, options.hold_autostart = options.hold_autostart, False
+    yield
+    options.hold_autostart = held
