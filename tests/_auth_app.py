@@ -112,6 +112,11 @@ def build(app: Flask, toolkit: Toolkit) -> dict[int, FakeUser]:
     def write_task() -> dict[str, t.Any]:
         return {"written": True}
 
+    @api.route("/tasks/<int:task_id>", methods=["PUT", "PATCH", "DELETE"])
+    @require_permission("tasks:write")
+    def change_task(task_id: int) -> dict[str, t.Any]:
+        return {"id": task_id, "method": request.method}
+
     @api.get("/both")
     @require_permission("tasks:read", "reports:read")
     def both() -> dict[str, t.Any]:
@@ -178,6 +183,17 @@ def build(app: Flask, toolkit: Toolkit) -> dict[int, FakeUser]:
         return {"revoked": True}
 
     app.register_blueprint(api)
+
+    # The object rule on a whole Blueprint: every view under it checks ownership.
+    owned = require_permission("tasks:read", check=owns_object)(
+        api_blueprint(Blueprint("owned", __name__, url_prefix="/api/owned"))
+    )
+
+    @owned.get("/<int:obj_id>")
+    def owned_object(obj_id: int) -> dict[str, t.Any]:
+        return {"id": obj_id}
+
+    app.register_blueprint(owned)
 
     @app.get("/login")
     @public

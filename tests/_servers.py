@@ -30,6 +30,7 @@ the database itself is dropped at the end of the session.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 from collections.abc import Iterator
@@ -109,6 +110,19 @@ def server_missing(name: str, detail: str) -> NoReturn:
             f"{reason} ({REQUIRE_ENV} is set, so this is a failure.)", pytrace=False
         )
     pytest.skip(f"{reason} (Set {REQUIRE_ENV}=1 to fail instead of skipping.)")
+
+
+def require_driver(module: str, server: str) -> Any:
+    """Import a database driver, as :func:`pytest.importorskip` would, except that a
+    missing driver is a failure when ``TOOLKIT_REQUIRE_SERVERS`` is set.
+
+    :param module: the driver's module, ``"psycopg"`` or ``"pymysql"``.
+    :param server: the server it talks to, ``"postgresql"`` or ``"mariadb"``.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        server_missing(server, f"the {module} package is not installed ({e})")
 
 
 def _safe(url: URL | str) -> str:

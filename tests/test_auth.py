@@ -140,6 +140,23 @@ def test_object_level_check(
     assert client.get("/api/async-objects/7", headers=bearer(token)).status_code == 403
 
 
+def test_object_level_check_on_a_blueprint(
+    client: FlaskClient, token_for: t.Callable[[int], str]
+) -> None:
+    assert client.get("/api/owned/1", headers=bearer(token_for(1))).json == {"id": 1}
+    denied = client.get("/api/owned/2", headers=bearer(token_for(1)))
+    assert denied.status_code == 403
+    assert denied.json == {
+        "code": -1,
+        "msg": "You are not allowed to act on this object.",
+    }
+    # The permission is checked before the object rule, anonymous before both.
+    no_permission = client.get("/api/owned/4", headers=bearer(token_for(4)))
+    assert no_permission.status_code == 403
+    assert "tasks:read" in no_permission.json["msg"]
+    assert client.get("/api/owned/1").status_code == 401
+
+
 def test_options_passes(client: FlaskClient, users: dict[int, FakeUser]) -> None:
     assert client.options("/api/tasks").status_code == 200
     assert client.options("/api/preflight").status_code == 204
@@ -183,6 +200,41 @@ def test_api_key(
     assert toolkit.auth.revoke_api_key(key_id) is True
     assert client.get("/api/me", headers={"X-API-Key": key}).status_code == 401
     assert toolkit.auth.revoke_api_key(key_id) is False
+
+
+def test_api_key_for_a_plain_user_id(
+    client: FlaskClient, toolkit: Toolkit, users: dict[int, FakeUser]
+) -> None:
+    key, _ = toolkit.auth.create_api_key(2, version=1)
+    assert client.get("/api/me", headers={"X-API-Key": key}).json["id"] == 2
+    with pytest.raises(ValueError, match="^Cannot create an API key for the anonymous"):
+        toolkit.auth.create_api_key(ANONYMOUS)
+
+
+def test_revoke_by_id_without_an_expiry(
+    client: FlaskClient, toolkit: Toolkit, token_for: t.Callable[[int], str]
+) -> None:
+    # The store keeps the revocation for the longest lifetime configured.
+    token = token_for(2)
+    assert client.get("/api/me", headers=bearer(token)).status_code == 200
+    toolkit.auth.revoke(toolkit.auth.decode_token(token).jti)
+    refused = client.get("/api/me", headers=bearer(token))
+    assert refused.status_code == 401 and "revoked" in refused.json["msg"]
+
+
+def test_revoke_token_by_its_text(
+    client: FlaskClient, toolkit: Toolkit, users: dict[int, FakeUser]
+) -> None:
+    token = toolkit.auth.issue_token(_auth_app.identity_of(users[2]), expires_in=60)
+    toolkit.auth.revoke_token(token)
+    assert client.get("/api/me", headers=bearer(token)).status_code == 401
+    expired = toolkit.auth.issue_token(_auth_app.identity_of(users[2]), expires_in=-1)
+    toolkit.auth.revoke_token(expired)  # accepted, and nothing to do
+    with pytest.raises(ValueError) as info:
+        toolkit.auth.revoke_token("not-a-token")
+    assert str(info.value) == (
+        "This is not a token issued by this app, so there is nothing to revoke."
+    )
 
 
 def test_api_key_header_is_configurable(

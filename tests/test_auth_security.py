@@ -6,18 +6,22 @@ Every refusal is 401, 403 or 400 in the JSON envelope: never a 200, never a 500.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 import typing as t
 from urllib.parse import parse_qs
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from flask_toolkit import Toolkit
+from flask_toolkit.auth.tokens import MAX_TOKEN_LENGTH
 from tests import _auth_app
 
 from ._auth_app import FakeUser
@@ -84,6 +88,55 @@ def test_other_signature_of_same_app_is_not_a_token(
     other = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="cookie-session")
     forged = other.dumps({"sub": 3, "jti": "x" * 22, "exp": time.time() + 60, "ver": 1})
     refused(get_me(client, forged))
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"jti": "x" * 22, "exp": 2_000_000_000, "ver": 1},  # no subject
+        {"sub": 3, "jti": 5, "exp": 2_000_000_000, "ver": 1},  # jti not a string
+        {"sub": 3, "jti": "x" * 22, "ver": 1},  # no expiry
+        {"sub": 3, "jti": "x" * 22, "exp": "never", "ver": 1},
+        [3, "x" * 22, 2_000_000_000],  # not an object
+    ],
+)
+def test_signed_by_us_but_claims_missing(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser], claims: t.Any
+) -> None:
+    ours = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt=app.config["AUTH_TOKEN_SALT"]
+    )
+    body = refused(get_me(client, ours.dumps(claims)))
+    assert body["msg"] == "The bearer token is not valid: claims are missing."
+
+
+def test_same_key_without_our_salt_is_not_a_token(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    # itsdangerous' default salt: what other code signing with SECRET_KEY may produce.
+    other = URLSafeTimedSerializer(app.config["SECRET_KEY"])
+    forged = other.dumps({"sub": 3, "jti": "x" * 22, "exp": 2_000_000_000, "ver": 1})
+    refused(get_me(client, forged))
+
+
+@pytest.mark.parametrize(
+    ("token", "msg"),
+    [
+        ("a b", "The bearer token is malformed."),
+        ("abc$def", "The bearer token is malformed."),
+        ("x" * (MAX_TOKEN_LENGTH - 1) + "$", "The bearer token is malformed."),
+        (
+            "x" * MAX_TOKEN_LENGTH,
+            "The bearer token is not valid: it was not issued by this server or has"
+            " been altered.",
+        ),
+        ("x" * (MAX_TOKEN_LENGTH + 1), "The Authorization header is too long."),
+    ],
+)
+def test_malformed_token(
+    client: FlaskClient, users: dict[int, FakeUser], token: str, msg: str
+) -> None:
+    assert refused(get_me(client, token))["msg"] == msg
 
 
 def test_expired_token(
@@ -225,7 +278,12 @@ def test_credentials_in_query_string_refused(
 ) -> None:
     response = client.get("/api/me?" + query.format(token=token))
     body = refused(response, 400)
-    assert "query parameter" in body["msg"]
+    name = query.partition("=")[0]
+    assert body["msg"] == (
+        f"Credentials are not accepted in the URL (query parameter {name!r}): URLs end"
+        " up in logs and browser history. Send 'Authorization: Bearer <token>'"
+        " instead."
+    )
     # Even with a valid header as well.
     response = client.get(
         "/api/me?" + query.format(token=token),
@@ -314,6 +372,124 @@ def test_csrf_token_accepted_and_bearer_exempt(
     assert response.status_code == 200
 
 
+def _csrf_of(client: FlaskClient, app: Flask) -> str:
+    """A CSRF token bound to the client's session, as a page would embed it."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    with app.test_request_context(), client.session_transaction() as sess:
+        session.update(sess)
+        csrf = generate_csrf()
+        sess.update(session)
+    return t.cast(str, csrf)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_csrf_on_every_unsafe_method(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser], method: str
+) -> None:
+    token = client.post("/api/login", json={"id": 2, "password": "secret"}).json[
+        "token"
+    ]
+    body = refused(client.open("/api/tasks/7", method=method), 400)
+    assert "CSRF" in body["msg"]
+    refused(
+        client.open("/api/tasks/7", method=method, headers={"X-CSRFToken": "x"}), 400
+    )
+    csrf = _csrf_of(client, app)
+    sent = client.open("/api/tasks/7", method=method, headers={"X-CSRFToken": csrf})
+    assert sent.json == {"id": 7, "method": method}
+    # A bearer token is not sent by the browser on its own, so it needs no CSRF token.
+    bearer = {"Authorization": f"Bearer {token}"}
+    other = app.test_client().open("/api/tasks/7", method=method, headers=bearer)
+    assert other.json == {"id": 7, "method": method}
+
+
+CSRF_ADVICE = (
+    " Requests authenticated by the session cookie must send the value of"
+    " csrf_token() in the 'X-CSRFToken' header or the 'csrf_token' form field; API"
+    " clients can use a bearer token instead."
+)
+
+
+def test_csrf_messages(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    client.post("/api/login", json={"id": 2, "password": "secret"})
+    missing = refused(client.put("/api/tasks/7"), 400)
+    assert missing["msg"] == "The CSRF token is missing." + CSRF_ADVICE
+    _csrf_of(client, app)
+    bad = refused(client.put("/api/tasks/7", headers={"X-CSRFToken": "x"}), 400)
+    assert bad["msg"] == "The CSRF token is invalid." + CSRF_ADVICE
+
+
+def test_csrf_header_and_field_settings(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    # Flask-WTF's settings for the header and the form field are honoured.
+    app.config.update(WTF_CSRF_HEADERS=["X-Board-Token"], WTF_CSRF_FIELD_NAME="tok")
+    client.post("/api/login", json={"id": 2, "password": "secret"})
+    csrf = _csrf_of(client, app)
+    refused(client.put("/api/tasks/7", headers={"X-CSRFToken": csrf}), 400)
+    board = client.put("/api/tasks/7", headers={"X-Board-Token": csrf})
+    assert board.status_code == 200
+    for form in ({"tok": csrf}, {"tok": csrf, "f": (io.BytesIO(b"x"), "f.txt")}):
+        assert client.put("/api/tasks/7", data=form).status_code == 200
+    refused(client.put("/api/tasks/7", data={"csrf_token": csrf}), 400)
+
+
+_START = 1_900_000_000  # a fixed instant, so the clock is the test's
+
+
+def test_tokens_last_an_hour_by_default(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    assert app.config["AUTH_TOKEN_EXPIRES"] == 3600
+    with time_machine.travel(_START, tick=False) as clock:
+        token = client.post("/api/login", json={"id": 2, "password": "secret"}).json[
+            "token"
+        ]
+        other = app.test_client()  # no session cookie: the token alone
+        clock.shift(3599)
+        assert get_me(other, token).status_code == 200
+        clock.shift(1)
+        assert "expired" in refused(get_me(other, token))["msg"]
+
+
+def test_sessions_last_a_week_by_default(
+    client: FlaskClient, app: Flask, users: dict[int, FakeUser]
+) -> None:
+    week = 7 * 24 * 3600
+    assert app.config["AUTH_SESSION_MAX_AGE"] == week
+    with time_machine.travel(_START, tick=False) as clock:
+        assert client.post("/api/login", json={"id": 2, "password": "secret"}).json
+        clock.shift(week - 1)
+        assert client.get("/api/me").json["method"] == "session"
+        clock.shift(1)
+        assert "expired" in refused(client.get("/api/me"))["msg"]
+
+
+@pytest.mark.parametrize("cache_size", [1024, 0])
+def test_a_token_verified_before_expires_on_time(
+    client: FlaskClient,
+    app: Flask,
+    toolkit: Toolkit,
+    users: dict[int, FakeUser],
+    cache_size: int,
+) -> None:
+    app.config["AUTH_TOKEN_CACHE_SIZE"] = cache_size
+    with time_machine.travel(_START, tick=False) as clock:
+        token = toolkit.auth.issue_token(_auth_app.identity_of(users[2]), expires_in=60)
+        assert get_me(client, token).status_code == 200
+        # With a cache, the next request is answered from it: expiry is still checked.
+        cached = toolkit.auth.get_signer(app)._cache
+        assert (token in cached) == (cache_size > 0)
+        clock.shift(59)
+        assert get_me(client, token).status_code == 200
+        clock.shift(1)
+        assert "expired" in refused(get_me(client, token))["msg"]
+
+
 @pytest.mark.parametrize(
     "next_url",
     [
@@ -326,6 +502,9 @@ def test_csrf_token_accepted_and_bearer_exempt(
         "/ok\r\nLocation: https://evil.example",
         "\t//evil.example",
         "evil.example",
+        "///evil.example",
+        "/ok\x7f",
+        "/" + "a" * 2048,  # longer than 2048 characters
     ],
 )
 def test_open_redirect_next_variants(
@@ -337,13 +516,21 @@ def test_open_redirect_next_variants(
         headers={"Accept": "application/json"},
     )
     body = refused(response, 400)
-    assert "next" in body["msg"]
+    assert body["msg"] == (
+        "The 'next' parameter must be a relative path on this site, such as"
+        " '/tasks'; other hosts and schemes are refused."
+    )
 
 
-def test_safe_next_is_followed(client: FlaskClient, users: dict[int, FakeUser]) -> None:
-    response = client.get("/login", query_string={"as": 1, "next": "/dashboard?x=1"})
+@pytest.mark.parametrize(
+    "next_url", ["/dashboard?x=1", "/tasks/a b", "/" + "a" * 2047, "/caf\u00e9"]
+)
+def test_safe_next_is_followed(
+    client: FlaskClient, users: dict[int, FakeUser], next_url: str
+) -> None:
+    response = client.get("/login", query_string={"as": 1, "next": next_url})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/dashboard?x=1"
+    assert unquote(response.headers["Location"]) == next_url
 
 
 def test_html_caller_redirected_to_login_with_next(

@@ -196,7 +196,8 @@ def test_default_deny_blueprints_and_methodviews(deny_app: Flask) -> None:
     assert client.post("/api/things").status_code == 401
     assert client.get("/api/bare").status_code == 401
     assert client.options("/api/bare").status_code == 200
-    assert client.get("/api/nothing-here").status_code == 404
+    missing = client.get("/api/nothing-here")
+    assert missing.status_code == 404 and missing.json["code"] == -1
     client.as_identity(5, ["a:read"])
     assert client.get("/api/closed/").status_code == 200
     assert client.get("/api/open/private").status_code == 200

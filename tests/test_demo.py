@@ -56,7 +56,9 @@ def test_demo_write_endpoints_validate(tmp_path: Path) -> None:
     assert (
         client.patch(f"/api/tasks/{task['id']}", json={"title": " "}).status_code == 400
     )
-    assert client.patch("/api/tasks/999", json={"done": True}).status_code == 404
+    missing = client.patch("/api/tasks/999", json={"done": True})
+    assert missing.status_code == 404
+    assert missing.json["code"] == -1 and missing.json["msg"]
 
 
 def test_demo_projects_list_their_tasks(tmp_path: Path) -> None:

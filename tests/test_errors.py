@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import typing as t
 
 import pytest
 from flask import abort
@@ -8,10 +9,12 @@ from flask import Blueprint
 from flask import Flask
 from flask import request
 from flask.testing import FlaskClient
+from werkzeug.exceptions import default_exceptions
 
 from flask_toolkit import api_blueprint
 from flask_toolkit import APIError
 from flask_toolkit import Toolkit
+from flask_toolkit.errors import error_response
 
 STATUSES = [400, 401, 403, 404, 405, 409, 413, 415, 422, 500]
 
@@ -79,10 +82,21 @@ def test_unknown_api_path_is_json_404(client: FlaskClient) -> None:
     assert "not found" in response.json["msg"].lower()
 
 
-def test_unknown_html_path_is_html_404(client: FlaskClient) -> None:
-    response = client.get("/nothing-here", headers={"Accept": "text/html"})
+@pytest.mark.parametrize("path", ["/nothing-here", "/apiary", "/api-docs", "/apix/y"])
+def test_unknown_html_path_is_html_404(client: FlaskClient, path: str) -> None:
+    # "/apiary" starts with the text "/api" but is not under the "/api" prefix.
+    response = client.get(path, headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/", "/api/x/y"])
+def test_paths_under_the_api_prefix_get_the_envelope(
+    client: FlaskClient, path: str
+) -> None:
+    response = client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.json == {"code": -1, "msg": response.json["msg"]}
 
 
 def test_json_accept_header_gets_envelope_anywhere(client: FlaskClient) -> None:
@@ -158,3 +172,109 @@ def test_app_specific_handler_wins(app: Flask, client: FlaskClient) -> None:
         return "custom", 404
 
     assert client.get("/v1/abort/404").data == b"custom"
+
+
+# -- what mutation testing found untested (benchmarks/mutation.py) ---------------------
+
+
+@pytest.mark.parametrize("status", [400, 404, 405, 409])
+def test_envelope_message_is_the_error_description(
+    client: FlaskClient, status: int
+) -> None:
+    response = client.get(f"/v1/abort/{status}")
+    assert response.json["msg"] == default_exceptions[status].description
+
+
+def test_500_message_says_it_was_logged(client: FlaskClient) -> None:
+    response = client.get("/v1/abort/500")
+    assert response.json == {
+        "code": -1,
+        "msg": "The server met an unexpected error; the failure was logged.",
+    }
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"]
+)
+def test_browsers_and_curl_get_html_pages(
+    client: FlaskClient, accept: str | None
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = client.get("/pages/abort/404", headers=headers)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+def test_a_json_body_gets_the_envelope_on_any_route(client: FlaskClient) -> None:
+    response = client.post(
+        "/pages/abort/404", json={"a": 1}, headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 404
+    assert response.json["code"] == -1
+
+
+def test_prefix_with_a_trailing_slash(app: Flask, client: FlaskClient) -> None:
+    app.config["TOOLKIT_API_PREFIXES"] = ("/v2/",)
+    for path in ("/v2", "/v2/missing"):
+        response = client.get(path, headers={"Accept": "text/html"})
+        assert response.status_code == 404
+        assert response.json["code"] == -1
+
+
+def test_structured_api_error_on_an_html_route(app: Flask, client: FlaskClient) -> None:
+    @app.get("/form-page")
+    def form_page() -> str:
+        raise APIError(422, {"title": ["Too long."]}, headers={"X-Why": "title"})
+
+    @app.get("/busy-page")
+    def busy_page() -> str:
+        raise APIError(409, "The board is being archived.")
+
+    response = client.get("/form-page", headers={"Accept": "text/html"})
+    assert response.status_code == 422
+    assert response.json == {"code": -1, "msg": {"title": ["Too long."]}}
+    assert response.headers["X-Why"] == "title"
+    page = client.get("/busy-page", headers={"Accept": "text/html"})
+    assert (page.status_code, page.mimetype) == (409, "text/html")
+    assert b"The board is being archived." in page.data
+
+
+def test_error_response_headers(app: Flask, client: FlaskClient) -> None:
+    @app.get("/api/slow-down")
+    def slow_down() -> t.Any:
+        return error_response(
+            429, "Slow down.", {"Retry-After": "3", "Content-Length": "1"}
+        )
+
+    response = client.get("/api/slow-down")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "3"
+    assert response.json == {"code": -1, "msg": "Slow down."}
+
+
+def test_405_on_nested_api_blueprints(app: Flask, client: FlaskClient) -> None:
+    outer = Blueprint("outer", __name__, url_prefix="/outer")
+    middle = api_blueprint(Blueprint("middle", __name__, url_prefix="/middle"))
+    inner = Blueprint("inner", __name__, url_prefix="/inner")
+    plain = Blueprint("plain", __name__, url_prefix="/plain")
+    child = api_blueprint(Blueprint("child", __name__, url_prefix="/child"))
+
+    @inner.get("/only-get")
+    def inner_only_get() -> str:
+        return "ok"
+
+    @child.get("/only-get")
+    def child_only_get() -> str:
+        return "ok"
+
+    middle.register_blueprint(inner)
+    outer.register_blueprint(middle)
+    plain.register_blueprint(child)
+    app.register_blueprint(outer)
+    app.register_blueprint(plain)
+    html = {"Accept": "text/html"}
+    for path in ("/outer/middle/inner/only-get", "/plain/child/only-get"):
+        response = client.post(path, headers=html)
+        assert response.status_code == 405
+        assert response.json["code"] == -1, path
+    assert client.get("/outer/missing", headers=html).mimetype == "text/html"

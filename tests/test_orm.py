@@ -23,6 +23,7 @@ from ._orm_models import make_app
 from ._orm_models import Project
 from ._orm_models import Task
 from ._orm_models import toolkit
+from ._servers import require_driver
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_flask_sqlalchemy_keys_that_would_change_behaviour_warn(
 
 
 def test_mysql_gets_utf8mb4(tmp_path: Path) -> None:
-    pytest.importorskip("pymysql")
+    require_driver("pymysql", "mariadb")
     app = _plain_app(
         tmp_path, SQLALCHEMY_DATABASE_URI="mysql+pymysql://u:p@127.0.0.1/app"
     )
@@ -287,7 +288,7 @@ def test_unreachable_database_is_a_503_envelope(
     tmp_path: Path, driver: str, url: str
 ) -> None:
     # A port nothing listens on: connecting fails before any statement is sent.
-    pytest.importorskip(driver)
+    require_driver(driver, "postgresql" if driver == "psycopg" else "mariadb")
     app = _plain_app(
         tmp_path,
         SQLALCHEMY_DATABASE_URI=url,
@@ -407,7 +408,7 @@ def test_create_database_when_missing(absent_database_url: str, tmp_path: Path) 
 
 
 def test_cli_says_when_the_server_cannot_be_reached(tmp_path: Path) -> None:
-    pytest.importorskip("psycopg")
+    require_driver("psycopg", "postgresql")
     url = "postgresql+psycopg://toolkit:secret@127.0.0.1:9/app"
     app = _plain_app(
         tmp_path,

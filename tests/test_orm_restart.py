@@ -29,6 +29,7 @@ from ._orm_models import count_tasks
 from ._orm_models import db
 from ._orm_models import make_app
 from ._orm_models import Task
+from ._servers import require_driver
 from ._servers import REQUIRE_ENV
 from ._servers import servers_required
 
@@ -125,7 +126,7 @@ class PrivatePostgres:
 
 @pytest.fixture
 def private_postgres() -> t.Iterator[PrivatePostgres]:
-    pytest.importorskip("psycopg")
+    require_driver("psycopg", "postgresql")
     bin_dir = _bin_dir()
     if bin_dir is None or not (bin_dir / "initdb").exists():
         _missing("no initdb / pg_ctl found")

@@ -83,6 +83,21 @@ def test_pagination_properties_in_code(client_app: Flask) -> None:
         assert len(explicit.items) == 2 and not explicit.has_next
 
 
+@pytest.mark.parametrize(("per_page", "last"), [(14, 3), (21, 2), (7, 6), (1, 42)])
+def test_last_page_has_no_next_when_rows_fill_it(
+    client_app: Flask, per_page: int, last: int
+) -> None:
+    # 42 rows in pages that divide it exactly: the last page is full, and is the last.
+    query = sa.select(Task).order_by(Task.id)
+    with client_app.test_request_context():
+        page = db.paginate(query, page=last, per_page=per_page)
+        assert (len(page.items), page.pages, page.total) == (per_page, last, 42)
+        assert not page.has_next and page.next_num is None
+        if last > 1:
+            before = db.paginate(query, page=last - 1, per_page=per_page)
+            assert before.has_next and before.next_num == last
+
+
 def test_a_column_select_keeps_equal_values(client_app: Flask) -> None:
     with client_app.test_request_context("/"):
         page = db.paginate(sa.select(Task.done).order_by(Task.id), per_page=5)

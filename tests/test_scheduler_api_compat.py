@@ -72,6 +72,13 @@ def add(admin: h.Caller, **changes: t.Any) -> dict[str, t.Any]:
     return t.cast("dict[str, t.Any]", response.json)
 
 
+def assert_no_job(response: t.Any, job_id: str = "job1") -> None:
+    """A 404 in the envelope that names the job and says where the jobs are listed."""
+    assert response.status_code == 404
+    msg = f"There is no job {job_id!r}. GET /scheduler/jobs lists the existing jobs."
+    assert response.json == {"code": -1, "msg": msg, "error_message": msg}
+
+
 def test_scheduler_info(api_app: Flask, admin: h.Caller) -> None:
     info = admin.get("/scheduler").json
     assert info["current_host"]
@@ -153,9 +160,7 @@ def test_get_job(admin: h.Caller) -> None:
 
 
 def test_get_job_not_found(admin: h.Caller) -> None:
-    response = admin.get("/scheduler/jobs/job1")
-    assert response.status_code == 404
-    assert "job1" in response.json["msg"]
+    assert_no_job(admin.get("/scheduler/jobs/job1"))
 
 
 def test_get_all_jobs(admin: h.Caller) -> None:
@@ -167,8 +172,8 @@ def test_get_all_jobs(admin: h.Caller) -> None:
 def test_delete_job(admin: h.Caller) -> None:
     add(admin)
     assert admin.delete("/scheduler/jobs/job1").status_code == 204
-    assert admin.get("/scheduler/jobs/job1").status_code == 404
-    assert admin.delete("/scheduler/jobs/job1").status_code == 404
+    assert_no_job(admin.get("/scheduler/jobs/job1"))
+    assert_no_job(admin.delete("/scheduler/jobs/job1"))
 
 
 def test_update_job(admin: h.Caller) -> None:
@@ -193,7 +198,7 @@ def test_update_job_not_found(admin: h.Caller) -> None:
     response = admin.patch(
         "/scheduler/jobs/job1", {"args": [1], "trigger": "cron", "minute": "*/1"}
     )
-    assert response.status_code == 404
+    assert_no_job(response)
 
 
 def test_update_invalid_job(admin: h.Caller) -> None:
@@ -223,8 +228,8 @@ def test_pause_and_resume_job(admin: h.Caller) -> None:
 
 
 def test_pause_and_resume_job_not_found(admin: h.Caller) -> None:
-    assert admin.post("/scheduler/jobs/job1/pause").status_code == 404
-    assert admin.post("/scheduler/jobs/job1/resume").status_code == 404
+    assert_no_job(admin.post("/scheduler/jobs/job1/pause"))
+    assert_no_job(admin.post("/scheduler/jobs/job1/resume"))
 
 
 def test_run_job(admin: h.Caller) -> None:
@@ -238,7 +243,7 @@ def test_run_job(admin: h.Caller) -> None:
 
 
 def test_run_job_not_found(admin: h.Caller) -> None:
-    assert admin.post("/scheduler/jobs/job1/run").status_code == 404
+    assert_no_job(admin.post("/scheduler/jobs/job1/run"))
 
 
 def test_api_prefix(tmp_path: Path) -> None:

@@ -119,7 +119,10 @@ def test_filters(admin: h.Caller) -> None:
 def test_runs_of_a_job(api_app: Flask, admin: h.Caller) -> None:
     add_jobs(admin, 1)
     assert admin.get("/scheduler/jobs/job00/runs").json == []
-    assert admin.get("/scheduler/jobs/nope/runs").status_code == 404
+    missing = admin.get("/scheduler/jobs/nope/runs")
+    assert missing.status_code == 404
+    msg = "There is no job 'nope'. GET /scheduler/jobs lists the existing jobs."
+    assert missing.json == {"code": -1, "msg": msg, "error_message": msg}
     admin.patch("/scheduler/jobs/job00", {"max_instances": 3})
     for _ in range(3):
         run = admin.post("/scheduler/jobs/job00/run").json["run"]
@@ -162,13 +165,15 @@ def test_run_now_respects_max_instances(admin: h.Caller) -> None:
         assert "max_instances" in response.json["msg"]
     finally:
         h.release.set()
-    # Let the run finish and record itself before the app is torn down.
+    # The released run finishes and records itself (before the app is torn down).
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         rows = admin.get("/scheduler/jobs/slow/runs").json
         if any(row["finished_at"] for row in rows):
             break
         time.sleep(0.05)
+    finished = [row for row in rows if row["finished_at"]]
+    assert [row["status"] for row in finished] == ["success"], rows
 
 
 def test_page_of_100_out_of_10000_jobs(tmp_path: Path) -> None:

@@ -150,3 +150,14 @@ def test_missing_server_skips_or_fails(tmp_path: Path, required: str) -> None:
         assert "Set TOOLKIT_REQUIRE_SERVERS=1 to fail" in out
     for env_name in (_servers.POSTGRES_ENV, _servers.MYSQL_ENV, _servers.REDIS_ENV):
         assert env_name in out
+
+
+@pytest.mark.parametrize("required", ["", "1"], ids=["skip", "required"])
+def test_missing_driver_skips_or_fails(
+    monkeypatch: pytest.MonkeyPatch, required: str
+) -> None:
+    monkeypatch.setenv(_servers.REQUIRE_ENV, required)
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome, match="no_such_driver_module package is not installed"):
+        _servers.require_driver("no_such_driver_module", "postgresql")
+    assert _servers.require_driver("sqlalchemy", "postgresql") is sa

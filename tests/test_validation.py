@@ -55,6 +55,34 @@ def test_invalid_request_gets_the_envelope(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "size"), [("1.0", 1), ("-3.00", -3), ("2e0", 2), ("1E+1", 10)]
+)
+def test_integral_json_number_is_an_integer(
+    client: FlaskClient, raw: str, size: int
+) -> None:
+    # Decided: as in JSON Schema (which our OpenAPI document declares), a number with
+    # no fractional part is an integer; the view gets a Python int.
+    body = '{"title": "x", "size": ' + raw + "}"
+    response = client.post("/tasks", data=body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json == {"valid": {"title": "x", "size": size}}
+    assert type(response.json["valid"]["size"]) is int
+
+
+@pytest.mark.parametrize("raw", ["1.5", "-0.5", "1e-1", "true"])
+def test_fractional_json_number_is_refused_with_a_type_message(
+    client: FlaskClient, raw: str
+) -> None:
+    body = '{"title": "x", "size": ' + raw + "}"
+    response = client.post("/tasks", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json == {
+        "code": -1,
+        "msg": {"size": ["Not a valid integer value."]},
+    }
+
+
+@pytest.mark.parametrize(
     ("kwargs", "status"),
     [
         ({"data": "{not json", "content_type": "application/json"}, 400),

@@ -117,18 +117,23 @@ def prepare_config(app: Flask) -> None:
             check_executor(value, alias)
 
 
+#: Set by the pytest plugin while tests run: ``"auto"`` then never starts a scheduler,
+#: also in an app that forgot ``TESTING = True``.
+hold_autostart = False
+
+
 def should_autostart(app: Flask) -> bool | None:
     """``SCHEDULER_AUTOSTART``: whether this process may start the scheduler by itself.
 
     ``True`` / ``False`` are returned as they are (always / never). ``"auto"`` gives
-    ``False`` when testing or under a ``flask`` command other than ``flask run``, else
-    ``None``: start as soon as the app has something to schedule (see
-    :func:`has_work`).
+    ``False`` when testing (``app.testing``, or under the pytest plugin) or under a
+    ``flask`` command other than ``flask run``, else ``None``: start as soon as the app
+    has something to schedule (see :func:`has_work`).
     """
     value = app.config["SCHEDULER_AUTOSTART"]
     if value != "auto":
         return bool(value)
-    if app.testing:
+    if app.testing or hold_autostart:
         return False
     import click
 
