@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import flask_migrate  # noqa: F401  (in the test extra: the test must run, not skip)
-import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
