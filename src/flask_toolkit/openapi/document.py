@@ -211,13 +211,9 @@ def _operation(
         params.extend(query_parameters(meta["query"]))
     if params:
         op["parameters"] = params
-    body = meta["body"]
+    body = request_body(meta)
     if body is not None:
-        schema = body if isinstance(body, t.Mapping) else form_schema(body)
-        op["requestBody"] = {
-            "required": bool(meta["body_required"]),
-            "content": {"application/json": {"schema": dict(schema)}},
-        }
+        op["requestBody"] = body
     op["responses"] = {
         str(status): {"description": response}
         if isinstance(response, str)
@@ -225,3 +221,15 @@ def _operation(
         for status, response in sorted(meta["responses"].items())
     }
     return op
+
+
+def request_body(meta: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    """The ``requestBody`` of an operation described by ``meta``, or ``None``."""
+    body = meta["body"]
+    if body is None:
+        return None
+    schema = body if isinstance(body, t.Mapping) else form_schema(body)
+    return {
+        "required": bool(meta["body_required"]),
+        "content": {"application/json": {"schema": dict(schema)}},
+    }

@@ -30,6 +30,7 @@ from .document import find_meta
 from .document import form_schema
 from .document import OPENAPI_VERSION
 from .document import query_parameters
+from .document import request_body
 from .paths import openapi_path
 from .paths import path_parameters
 from .responses import error_responses
@@ -300,13 +301,9 @@ def _override(op: dict[str, t.Any], meta: t.Mapping[str, t.Any], rule: Rule) -> 
         op["tags"] = list(meta["tags"])
     if meta["query"] is not None:
         op["parameters"] = [*path_parameters(rule), *query_parameters(meta["query"])]
-    body = meta["body"]
+    body = request_body(meta)
     if body is not None:
-        schema = body if isinstance(body, t.Mapping) else form_schema(body)
-        op["requestBody"] = {
-            "required": bool(meta["body_required"]),
-            "content": {"application/json": {"schema": dict(schema)}},
-        }
+        op["requestBody"] = body
     responses = op.setdefault("responses", {})
     declared = {
         str(status): {"description": response}
