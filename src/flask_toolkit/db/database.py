@@ -353,12 +353,14 @@ class Database:
         :param app: the app, when called outside its app context.
         """
         engine = self._state(app).engine
-        try:
-            self.metadata.create_all(engine)
-        except sa.exc.DBAPIError:
-            # Someone else created a table between our check and our CREATE; the
-            # second pass sees it and creates only what is still missing.
-            self.metadata.create_all(engine)
+        for table in self.metadata.sorted_tables:
+            try:
+                table.create(engine, checkfirst=True)
+            except sa.exc.DBAPIError:
+                # Another process or thread (a scheduler opening its store) created
+                # it between our check and our CREATE: fine once the table is there.
+                if not sa.inspect(engine).has_table(table.name, schema=table.schema):
+                    raise
 
     def drop_all(self, app: Flask | None = None) -> None:
         """Drop every table of ``Model``.
