@@ -9,6 +9,7 @@ be a 5xx and must match the document: a documented status, content type and sche
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import typing as t
 from pathlib import Path
@@ -44,6 +45,13 @@ CHECKS = [
 EXAMPLES = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "40"))
 #: Ids that exist, aimed at half of the cases with a ``task_id``.
 TASKS = (1, 2)
+#: Schemathesis' WSGI transport sets cookies with Werkzeug 2.3's ``set_cookie(key,
+#: value)``; Werkzeug 2.2's takes the server name first. There the cases go without
+#: the generated session cookie (the bearer token authenticates them anyway).
+OLD_WERKZEUG = (
+    int(importlib.metadata.version("werkzeug").split(".")[0]) < 3
+    and int(importlib.metadata.version("werkzeug").split(".")[1]) < 3
+)
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +112,8 @@ def fuzz(demo: Flask, url: str, examples: int) -> int:
             calls += 1
             if task is not None and "task_id" in (case.path_parameters or {}):
                 case.path_parameters["task_id"] = task
+            if OLD_WERKZEUG:
+                case.cookies = None
             case.call_and_validate(headers=admin_headers(demo), checks=CHECKS)
 
         run()
