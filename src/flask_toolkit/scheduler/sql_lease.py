@@ -109,7 +109,11 @@ class PostgresLease(_ConnectionLease):
         dbapi: t.Any = conn.connection.dbapi_connection
         notifies = getattr(dbapi, "notifies", None)
         if callable(notifies):  # psycopg 3
-            changed = any(True for _ in notifies(timeout=timeout, stop_after=1))
+            try:
+                changed = any(True for _ in notifies(timeout=timeout, stop_after=1))
+            except TypeError:  # psycopg < 3.2: no timeout; poll instead of failing
+                time.sleep(timeout)
+                return True
             if changed:
                 for _ in notifies(timeout=0):
                     pass
