@@ -19,7 +19,7 @@ db = toolkit.db
 # __init__ that takes the columns as arguments.
 class Project(db.Model):
     __tablename__ = "project"
-    # The notes' MySQL table options still work per model (ignored elsewhere).
+    # MySQL table options work per model (ignored elsewhere).
     __table_args__ = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 
     id: Mapped[int] = mapped_column(primary_key=True, init=False)

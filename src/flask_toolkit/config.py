@@ -2,7 +2,7 @@
 
 Every component lists its keys and defaults here, so :meth:`Toolkit.init_app` can
 ``setdefault`` them and warn about a key that looks like one of ours but is not —
-the notes themselves write ``SCHEDULER_API_ENABLE`` for ``SCHEDULER_API_ENABLED``.
+an easy slip is ``SCHEDULER_API_ENABLE`` for ``SCHEDULER_API_ENABLED``.
 """
 
 from __future__ import annotations

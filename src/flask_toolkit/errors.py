@@ -12,7 +12,7 @@ A request counts as an *API request* when any of these is true, checked in order
    over ``text/html``.
 
 The envelope is built by one function, ``TOOLKIT_ERROR_FORMATTER``. The default,
-:func:`default_error_formatter`, produces the notes' shape ``{"code": -1, "msg": ...}``
+:func:`default_error_formatter`, produces ``{"code": -1, "msg": ...}``
 where ``msg`` is a human-readable sentence, or for validation errors a mapping of
 field names to messages.
 """
@@ -41,7 +41,7 @@ _API_BLUEPRINT_ATTR = "_toolkit_api"
 
 
 def default_error_formatter(status: int, msg: t.Any) -> dict[str, t.Any]:
-    """Build the default envelope, the notes' shape: ``{"code": -1, "msg": msg}``.
+    """Build the default envelope: ``{"code": -1, "msg": msg}``.
 
     :param status: the HTTP status of the answer (not part of the default body: it is
         already the response's status line).

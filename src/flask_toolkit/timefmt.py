@@ -29,7 +29,7 @@ from flask import has_app_context
 
 #: The default of ``TOOLKIT_DATETIME_FORMAT``.
 RFC3339 = "rfc3339"
-#: The notes' format, one setting away.
+#: The space-separated local format, one setting away.
 NOTES_FORMAT = "%Y-%m-%d %H:%M:%S"
 CONFIG_KEY = "TOOLKIT_DATETIME_FORMAT"
 

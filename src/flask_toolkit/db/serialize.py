@@ -1,6 +1,6 @@
 """``to_dict``: models, dataclasses and lists of them as JSON-ready dicts.
 
-The notes serialised a model with :func:`dataclasses.asdict`, which deep-copies every
+Serialising a model with :func:`dataclasses.asdict` deep-copies every
 value, follows every relationship (loading each one with a query, and never stopping on
 a cycle), and leaves dates, decimals and enums for the JSON encoder to choke on.
 :func:`to_dict` reads what is already loaded and nothing else:
@@ -25,7 +25,7 @@ a cycle), and leaves dates, decimals and enums for the JSON encoder to choke on.
 * Values become JSON types: datetimes with ``TOOLKIT_DATETIME_FORMAT`` (default
   ``"rfc3339"``: an aware datetime keeps its offset, a naive one is taken as UTC;
   ``"iso"`` for :meth:`~datetime.datetime.isoformat` as it is; or a ``strftime``
-  format such as the notes' ``"%Y-%m-%d %H:%M:%S"``; see
+  format such as ``"%Y-%m-%d %H:%M:%S"``; see
   :mod:`flask_toolkit.timefmt`), dates and times in ISO 8601,
   :class:`~decimal.Decimal` and :class:`~uuid.UUID` as strings, enums as their
   value, bytes as base64, timedeltas as seconds.

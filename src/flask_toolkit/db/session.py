@@ -1,7 +1,7 @@
 """``db.session_scope()``: a unit of work that commits, or rolls back and re-raises.
 
-The notes' ``SessionContext`` closed the wrong attribute and re-raised a *new* exception
-built from the old one's message, losing its type and traceback. :class:`SessionScope`
+A hand-written session context that re-raises a *new* exception built from the old
+one's message loses its type and traceback. :class:`SessionScope`
 never raises anything of its own on the way out: when the block failed, the exception
 that leaves the ``with`` statement is the original object, with its original traceback.
 

@@ -1,7 +1,7 @@
 """``MetaForm``: a WTForms form that reads a JSON body and the query string right.
 
 Created with no arguments inside a request, a :class:`MetaForm` reads the JSON body
-and the query string of that request (the notes' contract); ``MetaForm(json=...,
+and the query string of that request; ``MetaForm(json=...,
 query=...)`` fills it from given data, and any other arguments give plain WTForms
 behaviour (``formdata=``, ``obj=``, ``data=``).
 
