@@ -82,19 +82,27 @@ def describe_connection_error(
     if code in _MYSQL_PERMANENT:
         return Problem(f"{reason}. Fix: {_MYSQL_PERMANENT[code]}.", True)
     if "unable to open database file" in lowered and url is not None:
-        folder = os.path.dirname(os.path.abspath(url.database or ""))
-        if not os.path.isdir(folder):
-            return Problem(
-                f"The folder {folder!r} of the SQLite database does not exist."
-                " Fix: correct SQLALCHEMY_DATABASE_URI, or create it with"
-                " 'flask toolkit create-db'.",
-                True,
-            )
+        problem = _missing_sqlite_folder(url.database or "")
+        if problem is not None:
+            return problem
     if code is None:
         for needle, fix in _PERMANENT_MESSAGES:
             if needle in lowered and (needle != "role " or "does not exist" in lowered):
                 return Problem(f"{reason}. Fix: {fix}.", True)
     return Problem(reason or type(error).__name__, False)
+
+
+def _missing_sqlite_folder(database: str) -> Problem | None:
+    """The problem of an SQLite file whose folder does not exist, if it does not."""
+    folder = os.path.dirname(os.path.abspath(database))
+    if os.path.isdir(folder):
+        return None
+    return Problem(
+        f"The folder {folder!r} of the SQLite database does not exist."
+        " Fix: correct SQLALCHEMY_DATABASE_URI, or create it with"
+        " 'flask toolkit create-db'.",
+        True,
+    )
 
 
 def _mysql_code(orig: t.Any) -> int | None:
@@ -110,14 +118,9 @@ def check_connection(engine: sa.Engine) -> Problem | None:
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            folder = os.path.dirname(os.path.abspath(database))
-            if not os.path.isdir(folder):
-                return Problem(
-                    f"The folder {folder!r} of the SQLite database does not exist."
-                    " Fix: correct SQLALCHEMY_DATABASE_URI, or create it with"
-                    " 'flask toolkit create-db'.",
-                    True,
-                )
+            problem = _missing_sqlite_folder(database)
+            if problem is not None:
+                return problem
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
