@@ -5,6 +5,7 @@ answer it gets; a hypothesis test covers the space between the rows.
 
 from __future__ import annotations
 
+import decimal
 import io
 import json
 import typing as t
@@ -29,6 +30,7 @@ from wtforms.validators import NumberRange
 from flask_toolkit import MetaForm
 from flask_toolkit import Toolkit
 from flask_toolkit import validate_data
+from flask_toolkit.forms import numbers
 from flask_toolkit.forms.jsonfields import AllowBigIntegers
 
 OUT_OF_RANGE = ["Number out of range."]
@@ -351,3 +353,111 @@ def _property_app() -> Flask:
 
         _apps.append(app)
     return _apps[0]
+
+
+# A body of many values with one number out of range: the markers are put in place
+# only for bodies of at most MAX_EXACT_VALUES values; a larger one is refused whole,
+# so that no body costs more than the C decoder does.
+BODY_OUT_OF_RANGE = (
+    "A number in the request body is out of range (too many digits, or too large or"
+    " small an exponent); the body is too large to say which."
+)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["9" * 5000, "1e1001", "1e-1001", "0." + "3" * 1001, "1e9999999999999999999"],
+)
+def test_large_body_with_a_number_out_of_range_is_refused_whole(
+    hostile_app: Flask, bad: str
+) -> None:
+    many = ", ".join(["1.5"] * numbers.MAX_EXACT_VALUES)
+    answer = post_raw(hostile_app, f'{{"tags": [{many}], "plain": {bad}}}'.encode())
+    assert answer.status_code == 400
+    assert answer.json == {"code": -1, "msg": BODY_OUT_OF_RANGE}
+
+
+def test_large_body_in_range_is_read(hostile_app: Flask) -> None:
+    # As many values as a refused body has, but every number within the reader's
+    # bounds: no refusal; the field errors are the usual ones (1e1000 is beyond the
+    # 64-bit range of an IntegerField).
+    many = ", ".join(["1e1000"] * numbers.MAX_EXACT_VALUES)
+    answer = post_raw(hostile_app, f'{{"ids": [{many}], "plain": 7}}'.encode())
+    assert answer.status_code == 400
+    assert answer.json["msg"]["ids"][0] == OUT_OF_RANGE
+    ok = post_raw(hostile_app, f'{{"plain": 7, "amount": {"9" * 999}.5}}'.encode())
+    assert ok.status_code == 200, ok.json
+
+
+# The fast reading (C decoder, a checking decimal context) must give exactly what the
+# number-by-number reading gives, markers included.
+_EDGE_NUMBERS = st.sampled_from(
+    [
+        "1e1000",
+        "1e1001",
+        "-1e1001",
+        "1e-1000",
+        "1e-1001",
+        "0e5000",
+        "-0e-5000",
+        "0.0",
+        "-0",
+        "1.7976931348623157e308",
+        "1.8e308",
+        "-1.8e308",
+        "1e308",
+        "1e309",
+        "4.9e-324",
+        "1e-400",
+        "9" * 1000 + ".5",
+        "9" * 999 + ".5",
+        "0." + "0" * 998 + "1",
+        "0." + "0" * 999 + "1",
+        "1." + "0" * 999,
+        "1." + "0" * 1000,
+        "9" * 4300,
+        "9" * 4301,
+        "-" + "9" * 4301,
+        "12e2",
+        "1E+2",
+        "1.5",
+    ]
+)
+_ANY_NUMBER = st.one_of(
+    _EDGE_NUMBERS,
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.builds(
+        lambda m, e: f"{m}e{e}",
+        st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+        st.integers(min_value=-1100, max_value=1100),
+    ),
+)
+
+
+def _marked(value: t.Any) -> t.Any:
+    """``value`` with each marker as a comparable string."""
+    if isinstance(value, numbers.OutOfRange):
+        return "<out of range>"
+    if isinstance(value, list):
+        return [_marked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _marked(item) for key, item in value.items()}
+    if isinstance(value, decimal.Decimal):
+        return ("decimal", str(value))
+    return (type(value).__name__, repr(value))
+
+
+def _exact(text: str, decimals: bool) -> t.Any:
+    return json.loads(
+        text,
+        parse_float=numbers.parse_decimal if decimals else numbers.parse_float,
+        parse_int=numbers.parse_int,
+    )
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(items=st.lists(_ANY_NUMBER, min_size=1, max_size=4), decimals=st.booleans())
+def test_fast_reading_equals_exact_reading(items: list[str], decimals: bool) -> None:
+    text = '{"x": [' + ", ".join(items) + "]}"
+    fast = numbers.loads(text, decimals=decimals, parse_constant=None)
+    assert _marked(fast) == _marked(_exact(text, decimals))

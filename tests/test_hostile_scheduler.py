@@ -88,6 +88,21 @@ def test_hostile_job_bodies(
     assert data == {"code": -1, "msg": msg}
 
 
+@pytest.mark.parametrize("bad", ["9" * 5000, "1e309", "1e-1001"])
+def test_large_job_body_with_a_number_out_of_range_is_refused_whole(
+    admin: h.Caller, bad: str
+) -> None:
+    args = ", ".join(["1.5"] * 20_000)
+    body = (
+        '{"id": "big", "func": "tests._scheduler_api:job1", "trigger": "interval",'
+        f' "minutes": 5, "args": [{args}, {bad}]}}'
+    )
+    answer = post_raw(admin, "/scheduler/jobs", body.encode())
+    assert answer.status_code == 400
+    assert "out of range" in answer.json["msg"]
+    assert admin.get("/scheduler/jobs/big").status_code == 404
+
+
 @pytest.mark.parametrize("path", ["/scheduler/jobs", "/scheduler/jobs/nosuch/runs"])
 @pytest.mark.parametrize("value", [ZEROS_309, "9" * 5000, "9223372036854775808"])
 def test_huge_page_numbers(admin: h.Caller, path: str, value: str) -> None:

@@ -161,6 +161,12 @@ def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
         _fail(400, "The request body is not valid UTF-8 text.")
     try:
         body = numbers.loads(text, decimals=decimals, parse_constant=_parse_constant)
+    except numbers.NumbersOutOfRange:
+        _fail(
+            400,
+            "A number in the request body is out of range (too many digits, or too"
+            " large or small an exponent); the body is too large to say which.",
+        )
     except (ValueError, RecursionError):
         _fail(400, "The request body is not valid JSON.")
     if "\\u" in text and _ESCAPED_SURROGATE.search(text) and _has_surrogate(body):

@@ -147,12 +147,33 @@ def plain_json(value: t.Any, depth: int = 0) -> t.Any:
     if isinstance(value, dict):
         return {str(k): plain_json(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
+        if _plain_scalars(value):
+            return list(value)
         return [plain_json(v, depth + 1) for v in value]
     if isinstance(value, decimal.Decimal):
         value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("NaN and Infinity are not JSON values; send a finite number.")
     return value
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+_NUMERIC = frozenset({int, float, bool})
+
+
+def _plain_scalars(items: list[t.Any]) -> bool:
+    """Whether ``items`` are plain JSON scalars already (a long list of numbers or
+    strings is checked by type all at once, and its floats by their sum).
+    """
+    kinds = set(map(type, items))
+    if kinds <= _PLAIN:
+        return True
+    if not kinds <= _NUMERIC:
+        return False
+    try:
+        return math.isfinite(sum(items))  # NaN and Infinity stay in the sum
+    except OverflowError:  # an integer beyond the float range, next to a float
+        return False
 
 
 class JSONArrayField(_JSONField):

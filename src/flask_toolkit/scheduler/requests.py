@@ -52,7 +52,8 @@ def require_json() -> None:
 
 def body() -> dict[str, t.Any]:
     require_json()
-    body, _ = read_json_request()
+    # Floats, not decimals: job arguments are stored as plain JSON numbers anyway.
+    body, _ = read_json_request(decimals=False)
     return body
 
 
