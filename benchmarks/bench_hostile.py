@@ -172,7 +172,7 @@ def measure(
     status = 0
     for round_ in range(repeat):
         pair = []
-        for step in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+        for step in (0, 1) if round_ % 2 == 0 else (1, 0):
             start = time.process_time()
             if step == 0:
                 status = client.post(path, data=body, headers=headers).status_code
