@@ -51,7 +51,9 @@ def test_retention_deletes_old_runs(hist_app: Flask) -> None:
 def test_running_jobs_are_recorded_interrupted_at_shutdown(hist_app: Flask) -> None:
     manager.add_job("blocked", jobs.wait_for_release, "interval", hours=1)
     manager.run_job("blocked")
-    wait_for(lambda: manager.history.runs("blocked")[0])
+    wait_for(
+        lambda: [r["status"] for r in manager.history.runs("blocked")[0]] == ["running"]
+    )
     manager.shutdown()
     assert [r["status"] for r in manager.history.runs("blocked")[0]] == ["interrupted"]
     jobs.gate.set()
