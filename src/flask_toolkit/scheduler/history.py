@@ -18,6 +18,7 @@ live process never stays ``running``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -106,6 +107,10 @@ class History:
         #: Final statuses not written yet (the database failed), oldest first.
         self._pending: list[t.Any] = []
         self._pending_lock = threading.Lock()
+        #: Set once the scheduler has shut down: a run that ends later writes on a
+        #: connection it closes, as the app may have disposed of its engine by then
+        #: (a pooled one would be left open, unclosed, in a pool nobody disposes).
+        self.detached = False
 
     def create(self) -> None:
         """Create the table if it does not exist (done when the scheduler opens).
@@ -130,9 +135,20 @@ class History:
                 )
         self._created = True
 
+    @contextlib.contextmanager
+    def _begin(self) -> t.Iterator[sa.Connection]:
+        """A transaction on the engine; its connection is closed if :attr:`detached`."""
+        with self.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if self.detached:
+                    conn.invalidate()
+
     def _execute(self, statement: t.Any) -> t.Any:
         self.create()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             result = conn.execute(statement)
         if self._pending:
             self.flush_pending()
@@ -298,7 +314,7 @@ class History:
             pending, self._pending = self._pending, []
         for index, statement in enumerate(pending):
             try:
-                with self.engine.begin() as conn:
+                with self._begin() as conn:
                     conn.execute(statement)
             except sa.exc.IntegrityError:
                 continue

@@ -290,7 +290,7 @@ class JobRunner:
     def interrupt_in_flight(self) -> None:
         """Record the runs still in progress, or waiting, as ``interrupted``."""
         with self._lock:
-            self.stopping = True
+            self.stopping = self.history.detached = True
             running = list(self.in_flight.values())
             waiting = [claim for q in self.queued.values() for _, claim in q]
             self.queued.clear()
@@ -348,7 +348,7 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
 
     def __init__(self, runner: JobRunner, **options: t.Any) -> None:
         self.runner = runner
-        runner.stopping = False
+        runner.stopping = runner.history.detached = False
         super().__init__(**options)
         self.add_listener(runner.on_max_instances, EVENT_JOB_MAX_INSTANCES)
 
