@@ -63,6 +63,13 @@ def slow_tick(seconds: float) -> None:
 
 
 @toolkit.scheduler.register
+def gated_tick() -> None:
+    """:func:`record_tick`, then wait for :data:`gate` (at most a minute)."""
+    record_tick()
+    gate.wait(60)
+
+
+@toolkit.scheduler.register
 def fail() -> None:
     raise RuntimeError("the job failed on purpose")
 

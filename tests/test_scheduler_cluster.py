@@ -119,7 +119,7 @@ def check_cluster(
     jobs.db.metadata.create_all(engine)
     cluster = Cluster(tmp_path, db_url, store, preload)
     try:
-        wait_for(lambda: len(tick_rows(engine)) >= 8, timeout=30)
+        wait_for(lambda: len(tick_rows(engine)) >= 8, timeout=60)
         leader_pid = tick_rows(engine)[-1].pid
         os.kill(leader_pid, signal.SIGKILL)
         wait_for(
@@ -131,9 +131,9 @@ def check_cluster(
         while sum(not a["is_leader"] for a in added) < 2:
             assert len(added) < 60, "no standby answered"
             added.append(cluster.request("POST", f"/jobs/added{len(added)}/2.0"))
-        wait_for(lambda: len(tick_rows(engine)) >= 24, timeout=40)
+        wait_for(lambda: len(tick_rows(engine)) >= 24, timeout=60)
         for a in added:
-            rows = wait_for(lambda a=a: tick_rows(engine, a["id"]), timeout=10)
+            rows = wait_for(lambda a=a: tick_rows(engine, a["id"]), timeout=30)
             assert len(rows) == 1
         with engine.connect() as conn:
             history = sa.Table("toolkit_job_runs", sa.MetaData(), autoload_with=conn)
@@ -309,7 +309,9 @@ def test_reloader_parent_never_runs_jobs(tmp_path: Path, sqlite_url: str) -> Non
             start_new_session=True,
         )
         try:
-            rows = wait_for(lambda: len(tick_rows(engine)) >= 3 and tick_rows(engine))
+            rows = wait_for(
+                lambda: len(tick_rows(engine)) >= 3 and tick_rows(engine), timeout=60
+            )
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)

@@ -37,7 +37,7 @@ def two_apps(tmp_path: Path, url: str, **config: t.Any) -> list[Flask]:
 
 def check_one_leader_then_takeover(apps: list[Flask], lock: str) -> None:
     try:
-        wait_for(lambda: any(info(app)["is_leader"] for app in apps))
+        wait_for(lambda: any(info(app)["is_leader"] for app in apps), timeout=30)
         infos = [info(app) for app in apps]
         assert sum(i["is_leader"] for i in infos) == 1
         assert {i["lock"] for i in infos} == {lock}
@@ -52,7 +52,7 @@ def check_one_leader_then_takeover(apps: list[Flask], lock: str) -> None:
                 "pid": os.getpid(),
             }
         shutdown(leader)
-        wait_for(lambda: info(standby)["is_leader"], timeout=15)
+        wait_for(lambda: info(standby)["is_leader"], timeout=30)
         assert info(standby)["state"] == "running"
     finally:
         for app in apps:
@@ -83,7 +83,7 @@ def test_without_leader_election_every_process_leads(
 ) -> None:
     apps = two_apps(tmp_path, sqlite_url, SCHEDULER_LEADER_ELECTION=False)
     try:
-        wait_for(lambda: all(info(app)["is_leader"] for app in apps))
+        wait_for(lambda: all(info(app)["is_leader"] for app in apps), timeout=30)
         assert info(apps[0])["lock"] == "none"
     finally:
         for app in apps:
@@ -123,12 +123,14 @@ def test_leader_runs_a_job_that_a_standby_added(
         }
     apps = two_apps(tmp_path, database_url, **config)
     try:
-        leader = wait_for(lambda: [a for a in apps if info(a)["is_leader"]])[0]
+        leader = wait_for(
+            lambda: [a for a in apps if info(a)["is_leader"]], timeout=30
+        )[0]
         standby = apps[1] if leader is apps[0] else apps[0]
         with standby.app_context():
             manager.add_job("from-standby", jobs.record_tick, "date")
         with leader.app_context():
-            runs = wait_for(lambda: finished_runs("from-standby"), timeout=20)
+            runs = wait_for(lambda: finished_runs("from-standby"), timeout=30)
         assert [r["status"] for r in runs] == ["success"]
     finally:
         for app in apps:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import typing as t
 from pathlib import Path
 
@@ -86,11 +87,12 @@ def test_postgresql_leader_whose_lock_session_is_killed(
     app = started_leader(database.url_string, tmp_path)
     engine = sa.create_engine(database.url_string, poolclass=sa.NullPool)
     rival = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    killer = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     held: dict[str, int] = {}
 
     def take_lease() -> None:
         # The advisory lock the leader's own session holds in this test's database.
-        pid, cls, key = rival.execute(
+        pid, cls, key = killer.execute(
             sa.text(
                 "SELECT l.pid, l.classid::bigint, l.objid::bigint FROM pg_locks l"
                 " WHERE l.locktype = 'advisory' AND l.granted AND l.database ="
@@ -98,13 +100,27 @@ def test_postgresql_leader_whose_lock_session_is_killed(
             )
         ).one()
         held.update(cls=cls, key=key)
-        rival.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        # Another process takes the lock as soon as the server has freed it.
-        wait_for(
-            lambda: rival.execute(
-                sa.text("SELECT pg_try_advisory_lock(:cls, :key)"), held
-            ).scalar()
+        # Another process queues for the lock first, so the server hands it over
+        # the moment the leader's session ends: the leader, reconnecting at once,
+        # must find it taken (polling for it instead would race the leader).
+        waiter = threading.Thread(
+            target=rival.execute,
+            args=(sa.text("SELECT pg_advisory_lock(:cls, :key)"), held),
         )
+        waiter.start()
+        wait_for(
+            lambda: killer.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND NOT granted AND classid = :cls AND objid = :key"
+                ),
+                held,
+            ).scalar(),
+            timeout=30,
+        )
+        killer.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        waiter.join(30)
+        assert not waiter.is_alive(), "the rival never got the lock"
 
     def give_back() -> None:
         rival.execute(sa.text("SELECT pg_advisory_unlock(:cls, :key)"), held)
@@ -115,6 +131,7 @@ def test_postgresql_leader_whose_lock_session_is_killed(
         with app.app_context():
             manager.shutdown()
         rival.close()
+        killer.close()
         engine.dispose()
         jobs.toolkit.db.get_engine(app).dispose()
         database.clean()

@@ -41,7 +41,7 @@ def finished_runs(job_id: str) -> list[dict[str, t.Any]]:
     return [
         r
         for r in manager.history.runs(job_id, per_page=100)[0]
-        if r["status"] != "running"
+        if r["status"] not in ("claimed", "running")
     ]
 
 

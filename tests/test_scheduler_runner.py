@@ -72,16 +72,20 @@ def every_second(job_id: str, start: dt.datetime, **options: t.Any) -> None:
     )
 
 
-def test_a_claimed_run_is_not_run_again_by_the_next_leader(run_app: Flask) -> None:
-    # A leader claimed the run at t0 and was killed before it stored the next run
-    # time: the store still says t0, the history says a dead process has it.
-    t0 = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(seconds=2)
-    every_second("tick", t0)
-    row_id = manager.history.claim("tick", t0)
-    assert isinstance(row_id, int)
+def set_pid(row_id: t.Any, pid: int) -> None:
     with manager.history.engine.begin() as conn:
         table = manager.history.table
-        conn.execute(table.update().where(table.c.id == row_id).values(pid=dead_pid()))
+        conn.execute(table.update().where(table.c.id == row_id).values(pid=pid))
+
+
+def test_a_started_run_is_not_run_again_by_the_next_leader(run_app: Flask) -> None:
+    # A leader started the run at t0 and was killed before it stored the next run
+    # time: the store still says t0, the history says a dead process ran it.
+    t0 = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(seconds=2)
+    every_second("tick", t0)
+    row_id = manager.history.start("tick", t0)
+    assert isinstance(row_id, int)
+    set_pid(row_id, dead_pid())
     manager.start()
     wait_for(lambda: len(tick_times("tick")) >= 4)
     times = tick_times("tick")
@@ -93,6 +97,33 @@ def test_a_claimed_run_is_not_run_again_by_the_next_leader(run_app: Flask) -> No
     )
     assert all(len(statuses) == 1 for statuses in runs.values())
     assert manager._state().runner.duplicates_avoided == 1
+
+
+def test_claims_that_never_started_are_run_by_the_next_leader(run_app: Flask) -> None:
+    # A leader ran t0, with t1 and t2 claimed behind it (the job was busy), and was
+    # killed: t0 had started, t1 and t2 had not. The store says t3 comes next.
+    t0 = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(seconds=3)
+    t1, t2, t3 = (t0 + dt.timedelta(seconds=k) for k in (1, 2, 3))
+    every_second("tick", t3)
+    dead = dead_pid()
+    set_pid(manager.history.start("tick", t0), dead)
+    for when in (t1, t2):
+        set_pid(manager.history.claim("tick", when), dead)
+    manager.start()
+    wait_for(lambda: {t1, t2, t3} <= set(tick_times("tick")), timeout=30)
+    times = tick_times("tick")
+    assert t0 not in times
+    assert not [k for k, n in Counter(times).items() if n > 1]
+    runs = wait_for(
+        lambda: (
+            (runs := history("tick"))
+            and runs.get(t0) == ["interrupted"]
+            and runs.get(t1) == runs.get(t2) == ["success"]
+            and runs
+        ),
+        timeout=30,
+    )
+    assert all(len(statuses) == 1 for statuses in runs.values())
 
 
 def test_catch_up_and_the_next_fire_both_run(run_app: Flask) -> None:
@@ -129,7 +160,7 @@ def test_with_coalesce_one_fire_waits_and_the_others_are_skipped(
             and statuses
         )
     )
-    assert set(runs) <= {"success", "skipped", "running"}
+    assert set(runs) <= {"success", "skipped", "running", "claimed"}
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
@@ -144,7 +175,7 @@ def test_a_run_ends_in_a_final_status_after_a_database_outage(
             with app.app_context():
                 manager.add_job("blocked", jobs.wait_for_release, "interval", hours=1)
                 run = manager.run_job("blocked")
-                wait_for(lambda: history("blocked"))
+                wait_for(lambda: list(history("blocked").values()) == [["running"]])
                 proxy.drop()  # the database goes away while the job runs
                 jobs.gate.set()  # the job ends; its final status cannot be written
                 time.sleep(1)  # the first attempts to write it fail
@@ -185,7 +216,7 @@ def test_a_final_status_that_could_not_be_written_is_written_at_next_contact(
                 manager.add_job("blocked", jobs.wait_for_release, "interval", hours=1)
                 manager.start()
                 run = manager.run_job("blocked")
-                wait_for(lambda: history("blocked"))
+                wait_for(lambda: list(history("blocked").values()) == [["running"]])
                 proxy.drop()
                 jobs.gate.set()
                 # Every retry fails: the status waits in memory for the database.

@@ -67,9 +67,9 @@ Listing
 History
     ``history.runs(job_id, page=1, per_page=50)`` -> ``(rows, total)``, newest first;
     each row a dict: ``id``, ``job_id``, ``scheduled_run_time``, ``started_at``,
-    ``finished_at``, ``duration`` (seconds), ``status`` (``"success" | "error" |
-    "missed" | "skipped" | "interrupted"``), ``error``, ``traceback``, ``host``,
-    ``pid``.
+    ``finished_at``, ``duration`` (seconds), ``status`` (``"claimed" | "running" |
+    "success" | "error" | "missed" | "skipped" | "interrupted"``), ``error``,
+    ``traceback``, ``host``, ``pid``.
 
 Inside a job, :func:`current_run` gives the :class:`RunRef` of the run in progress.
 """

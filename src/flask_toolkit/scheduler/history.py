@@ -2,11 +2,13 @@
 
 The table has its own :class:`~sqlalchemy.MetaData`; the manager adds a copy to
 ``db.metadata`` when the app uses the scheduler, for ``create_all()`` and migrations.
-A run is inserted as ``running`` before it is handed to a worker thread (its *claim*)
-and updated when it ends, so a process that dies in the middle leaves a trace. A unique
-index on ``(job_id, scheduled_run_time)`` makes the claim exactly-once: a second leader
-that tries to run the same scheduled time of the same job fails on the index and does
-not run it (:data:`DUPLICATE`).
+A run is inserted as ``claimed`` before it is handed to a worker thread (its *claim*),
+becomes ``running`` when it starts and is updated when it ends, so a process that dies
+in the middle leaves a trace. A unique index on ``(job_id, scheduled_run_time)`` makes
+the claim exactly-once: a second leader that tries to run the same scheduled time of the
+same job fails on the index and does not run it (:data:`DUPLICATE`). A claim whose
+process died before it started is taken over by the next leader, which runs it
+(:meth:`History.take_over_dead`).
 
 Writing the history never breaks a job: database errors are logged. The final status of
 a run is retried with backoff (:data:`RETRY_DELAYS`); if every attempt fails it is kept
@@ -16,6 +18,7 @@ live process never stays ``running``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -33,6 +36,7 @@ from .runs_table import make_table
 
 logger = logging.getLogger("flask_toolkit.scheduler")
 
+CLAIMED = "claimed"
 RUNNING = "running"
 SUCCESS = "success"
 ERROR = "error"
@@ -103,6 +107,10 @@ class History:
         #: Final statuses not written yet (the database failed), oldest first.
         self._pending: list[t.Any] = []
         self._pending_lock = threading.Lock()
+        #: Set once the scheduler has shut down: a run that ends later writes on a
+        #: connection it closes, as the app may have disposed of its engine by then
+        #: (a pooled one would be left open, unclosed, in a pool nobody disposes).
+        self.detached = False
 
     def create(self) -> None:
         """Create the table if it does not exist (done when the scheduler opens).
@@ -127,9 +135,20 @@ class History:
                 )
         self._created = True
 
+    @contextlib.contextmanager
+    def _begin(self) -> t.Iterator[sa.Connection]:
+        """A transaction on the engine; its connection is closed if :attr:`detached`."""
+        with self.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if self.detached:
+                    conn.invalidate()
+
     def _execute(self, statement: t.Any) -> t.Any:
         self.create()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             result = conn.execute(statement)
         if self._pending:
             self.flush_pending()
@@ -147,12 +166,13 @@ class History:
             return None
 
     def claim(
-        self, job_id: str, scheduled: dt.datetime | None, status: str = RUNNING
+        self, job_id: str, scheduled: dt.datetime | None, status: str = CLAIMED
     ) -> int | _Duplicate | None:
         """Insert the row of a run before it starts; return its id.
 
-        :param status: ``running`` for a run about to start; ``missed`` or
-            ``skipped`` for a run that will not.
+        :param status: ``claimed`` for a run that starts when its turn comes
+            (:meth:`begin`); ``running`` for one that starts now; ``missed`` or
+            ``skipped`` for one that will not.
         :return: the row id; :data:`DUPLICATE` if that scheduled run of the job has a
             row already (another process claimed it); ``None`` if the history is off
             or the database could not be written (the run goes ahead unclaimed).
@@ -186,8 +206,34 @@ class History:
 
     def start(self, job_id: str, scheduled: dt.datetime | None) -> int | None:
         """Insert a ``running`` row; return its id (``None`` if not written)."""
-        row_id = self.claim(job_id, scheduled)
+        row_id = self.claim(job_id, scheduled, RUNNING)
         return row_id if isinstance(row_id, int) else None
+
+    def begin(self, row_id: int | None, started: dt.datetime) -> bool:
+        """Turn this process' claim ``row_id`` into a ``running`` run.
+
+        :return: false if the row is no longer this process' claim (so the run must
+            not start); true otherwise, also when the database cannot be written (the
+            run goes ahead, as an unclaimed one would).
+        """
+        if not self.enabled or row_id is None:
+            return True
+        table = self.table
+        statement = (
+            table.update()
+            .where(
+                table.c.id == row_id,
+                table.c.status == CLAIMED,
+                table.c.pid == os.getpid(),
+            )
+            .values(status=RUNNING, started_at=_utc(started))
+        )
+        try:
+            result = self._execute(statement)
+        except Exception:
+            logger.exception("Could not mark a claimed run as started; it runs anyway.")
+            return True
+        return bool(result.rowcount)
 
     def finish(
         self,
@@ -268,7 +314,7 @@ class History:
             pending, self._pending = self._pending, []
         for index, statement in enumerate(pending):
             try:
-                with self.engine.begin() as conn:
+                with self._begin() as conn:
                     conn.execute(statement)
             except sa.exc.IntegrityError:
                 continue
@@ -314,29 +360,6 @@ class History:
                 for row in rows
             ]
         return result, int(total)
-
-    def interrupt_dead(self, is_alive: t.Callable[[int], bool]) -> None:
-        """Mark ``running`` rows of dead processes on this host as ``interrupted``."""
-        if not self.enabled:
-            return
-        try:
-            self.create()
-            self.flush_pending()
-            with self.engine.begin() as conn:
-                rows = conn.execute(
-                    sa.select(self.table.c.id, self.table.c.pid).where(
-                        self.table.c.status == RUNNING, self.table.c.host == self.host
-                    )
-                ).all()
-                dead = [row.id for row in rows if not is_alive(row.pid)]
-                if dead:
-                    conn.execute(
-                        self.table.update()
-                        .where(self.table.c.id.in_(dead))
-                        .values(status=INTERRUPTED)
-                    )
-        except Exception:
-            logger.exception("Could not update the job run history.")
 
     def prune(self) -> None:
         """Delete rows older than the retention period."""

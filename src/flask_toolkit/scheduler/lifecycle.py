@@ -32,11 +32,11 @@ from .background import lease_thread
 from .background import log_open_failure
 from .background import Resources
 from .background import RetryIn
+from .claims import take_over_dead
 from .history import History
 from .leader import lease_for_store
 from .leading import announce_changes
 from .leading import in_reloader_parent
-from .leading import pid_alive
 from .leading import wait_for_changes
 from .lease import Lease
 from .lease import this_process
@@ -239,7 +239,7 @@ class AppScheduling:
                 logger.info(
                     "This process (%s) now runs the scheduled jobs.", this_process()
                 )
-                self.history.interrupt_dead(pid_alive)
+                self.runner.take_over(take_over_dead(self.history))
             elif self.is_leader and not held:
                 logger.warning(
                     "This process lost the scheduler leader lease; standing by."

@@ -10,7 +10,6 @@ refused with an error when the scheduler is configured.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import logging
@@ -34,6 +33,9 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from flask import Flask
 
 from . import history as h
+from .claims import Claim
+from .claims import submit_taken_over
+from .claims import TakenOver
 from .jobs import RunRef
 from .jobs import set_current_run
 from .runs_table import create_table
@@ -68,15 +70,6 @@ class DatabaseJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
             self.engine.dispose()
 
 
-@dataclasses.dataclass
-class Claim:
-    """A scheduled run this process has claimed in the history, not yet run."""
-
-    run_time: dt.datetime
-    #: The history row; ``None`` when the history is off or could not be written.
-    row_id: int | None
-
-
 class JobRunner:
     """Runs jobs of one app: claims, app context, current run, history, queue.
 
@@ -102,6 +95,8 @@ class JobRunner:
         self.active: dict[str, int] = {}
         #: Run times waiting for a running instance of their job, per job id.
         self.queued: dict[str, list[tuple[t.Any, Claim]]] = {}
+        #: Claims of dead processes taken over, not submitted yet.
+        self.taken_over: list[TakenOver] = []
         #: Scheduled runs not run because another process had claimed them.
         self.duplicates_avoided = 0
         self.stopping = False
@@ -111,6 +106,7 @@ class JobRunner:
         self.in_flight.clear()
         self.active.clear()
         self.queued.clear()
+        self.taken_over.clear()
         self.stopping = False
 
     def claim(self, job: t.Any, run_times: list[dt.datetime]) -> list[Claim]:
@@ -143,7 +139,12 @@ class JobRunner:
             with self._lock:
                 if self.active.get(job.id, 0) >= job.max_instances:
                     raise MaxInstancesReachedError(job)
-        claims = self.claim(job, run_times)
+        self.submit_claims(executor, job, self.claim(job, run_times), manual)
+
+    def submit_claims(
+        self, executor: t.Any, job: t.Any, claims: list[Claim], manual: bool = False
+    ) -> None:
+        """Hand ``claims`` to ``executor``, or queue them while the job is busy."""
         if not claims:
             return
         with self._lock:
@@ -164,6 +165,16 @@ class JobRunner:
                 self.history.finish(claim.row_id, h.INTERRUPTED, started=None)
             raise
 
+    def take_over(self, claims: list[TakenOver]) -> None:
+        """Queue claims of a dead process (now this one's) for the scheduler."""
+        with self._lock:
+            self.taken_over.extend(claims)
+
+    def pop_taken_over(self) -> list[TakenOver]:
+        with self._lock:
+            taken, self.taken_over = self.taken_over, []
+        return taken
+
     def _enqueue(self, job: t.Any, claims: list[Claim]) -> None:
         """Under the lock: let ``claims`` wait for the running instance of ``job``."""
         queue = self.queued.setdefault(job.id, [])
@@ -180,10 +191,7 @@ class JobRunner:
 
     @property
     def app(self) -> Flask:
-        """The app whose context jobs run in.
-
-        :raises RuntimeError: if the app was garbage-collected.
-        """
+        """The app whose context jobs run in (:exc:`RuntimeError` once collected)."""
         app = self._app()
         if app is None:
             raise RuntimeError("The app of this scheduler no longer exists.")
@@ -242,6 +250,9 @@ class JobRunner:
             code = EVENT_JOB_MISSED
             return [JobExecutionEvent(code, job.id, jobstore_alias, run_time)]
         started = h.now_utc()
+        if not self.history.begin(row_id, started):
+            logger.warning("Run of job %r at %s is not ours to run.", job.id, run_time)
+            return []
         with self._lock:
             token = next(self._ids)
             self.in_flight[token] = (row_id, started)
@@ -279,7 +290,7 @@ class JobRunner:
     def interrupt_in_flight(self) -> None:
         """Record the runs still in progress, or waiting, as ``interrupted``."""
         with self._lock:
-            self.stopping = True
+            self.stopping = self.history.detached = True
             running = list(self.in_flight.values())
             waiting = [claim for q in self.queued.values() for _, claim in q]
             self.queued.clear()
@@ -337,7 +348,7 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
 
     def __init__(self, runner: JobRunner, **options: t.Any) -> None:
         self.runner = runner
-        runner.stopping = False
+        runner.stopping = runner.history.detached = False
         super().__init__(**options)
         self.add_listener(runner.on_max_instances, EVENT_JOB_MAX_INSTANCES)
 
@@ -380,6 +391,7 @@ class AppScheduler(BackgroundScheduler):  # type: ignore[misc]
             return None
         _processing.active = True
         try:
+            submit_taken_over(self.runner, self)
             return t.cast("float | None", super()._process_jobs())
         except Exception:
             logger.exception("Error while processing due jobs; retrying in a second.")
