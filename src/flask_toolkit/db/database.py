@@ -56,7 +56,7 @@ class Model(sa_orm.MappedAsDataclass, sa_orm.DeclarativeBase):
     """Default base for ``db.Model``: SQLAlchemy 2.x dataclass models.
 
     Subclass it for typed models; ``db.Model`` is a subclass of it bound to the
-    database's :class:`~sqlalchemy.MetaData`. Server-generated values
+    database's :class:`~sqlalchemy.schema.MetaData`. Server-generated values
     (``server_default``, ``onupdate``) are fetched right after each flush
     (``eager_defaults``), so they can be read once the session is closed; a model that
     sets its own ``__mapper_args__`` should keep ``"eager_defaults": True`` in them.
@@ -83,7 +83,8 @@ _TEARDOWN_LOCK = threading.Lock()
 class Database:
     """SQLAlchemy 2.x integration for one or more Flask apps.
 
-    :param metadata: the :class:`~sqlalchemy.MetaData` for ``Model``; default a new one.
+    :param metadata: the :class:`~sqlalchemy.schema.MetaData` for ``Model``; default a
+        new one.
     :param model_class: your own declarative base, e.g.
         ``class Base(MappedAsDataclass, DeclarativeBase)``, to use as ``db.Model`` so
         models subclassing it type-check; its metadata becomes ``db.metadata``.
@@ -118,6 +119,8 @@ class Database:
                     " model_class is the one used."
                 )
             self.Model = model_class
+            #: The :class:`~sqlalchemy.schema.MetaData` of ``db.Model``: the tables
+            #: :meth:`create_all` creates and Alembic compares.
             self.metadata: sa.MetaData = model_class.metadata
         else:
             self.metadata = metadata if metadata is not None else sa.MetaData()
@@ -336,8 +339,10 @@ class Database:
     def create_database(self, app: Flask | None = None) -> bool:
         """Create the database of ``SQLALCHEMY_DATABASE_URI`` if it is missing.
 
-        Returns whether it was created; see
-        :func:`flask_toolkit.db.lifecycle.create_database`.
+        Returns whether it was created. PostgreSQL and MySQL / MariaDB get a
+        ``CREATE DATABASE`` (MySQL with ``utf8mb4``), SQLite the file and its
+        folder; the login needs the right to create databases. The same as
+        ``flask toolkit create-db``.
 
         :param app: the app, when called outside its app context.
         """
