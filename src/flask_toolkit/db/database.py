@@ -153,20 +153,19 @@ class Database:
         options = self._engine_options_for(app)
         uri = options.pop("url")
         options = timeouts.engine_options(uri, options, app.config)
-        try:
-            engine = sa.create_engine(uri, **options)
-        except ImportError as error:
-            problem = diagnose.missing_driver(uri, error)
-            app.logger.error("%s", problem.message)
-            raise RuntimeError(problem.message) from error
-        timeouts.install_watchdog(engine, app.config["TOOLKIT_DB_STATEMENT_TIMEOUT"])
-        if uri.get_backend_name() == "sqlite" and sqlite.in_instance_folder(uri, app):
-            # Flask-SQLAlchemy's rule: the instance folder is made when needed — here
-            # on the first connection, not in init_app. No other folder is ever made.
-            sa.event.listen(engine, "do_connect", sqlite.make_instance_folder(app))
-        # An app that is thrown away (tests, app factories) closes its pooled
-        # connections instead of leaving them to the garbage collector.
-        weakref.finalize(app, engine.dispose)
+        # A missing driver is logged, and answered when the engine is used.
+        engine = diagnose.create_engine(uri, options, app.logger)
+        if isinstance(engine, sa.Engine):
+            timeout = app.config["TOOLKIT_DB_STATEMENT_TIMEOUT"]
+            timeouts.install_watchdog(engine, timeout)
+            sqlite_file = uri.get_backend_name() == "sqlite"
+            if sqlite_file and sqlite.in_instance_folder(uri, app):
+                # Flask-SQLAlchemy's rule: the instance folder is made when needed —
+                # on the first connection, not in init_app. No other folder is made.
+                sa.event.listen(engine, "do_connect", sqlite.make_instance_folder(app))
+            # An app that is thrown away (tests, app factories) closes its pooled
+            # connections instead of leaving them to the garbage collector.
+            weakref.finalize(app, engine.dispose)
         factory = sa_orm.sessionmaker(
             bind=engine, **{"class_": KeySafeSession, **self._session_options}
         )
