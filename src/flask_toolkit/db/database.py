@@ -37,6 +37,7 @@ from . import pagination
 from . import sqlite
 from . import timeouts
 from .compat import NoLegacyQuery
+from .compat import NoReexports
 from .keys import KeySafeSession
 from .session import SessionScope
 
@@ -80,7 +81,7 @@ class _DBState:
 _TEARDOWN_LOCK = threading.Lock()
 
 
-class Database:
+class Database(NoReexports):
     """SQLAlchemy 2.x integration for one or more Flask apps.
 
     :param metadata: the :class:`~sqlalchemy.schema.MetaData` for ``Model``; default a
