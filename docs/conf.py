@@ -63,9 +63,9 @@ nitpick_ignore_regex = [
     # Our TypeVars (a decorator returns the function it was given, a query helper the
     # row type it was asked for). They are not API and have no page to link to.
     ("py:class", r"flask_toolkit\.[\w.]+\.(F|_F|_T|Target)"),
-    # KeySafeSession inherits SQLAlchemy's Session constructor, whose annotations name
-    # SQLAlchemy's private aliases (_SessionBind, ...) and a Query its docs list only
-    # under its legacy page; SQLAlchemy's inventory has none of them.
+    # KeySafeSession inherits SQLAlchemy's Session constructor. Its annotations are
+    # strings naming SQLAlchemy's private aliases (_SessionBind, ...), which its docs
+    # do not publish, and the bare name Query, which Sphinx cannot qualify.
     (
         "py:class",
         r"_SessionBind|_SessionBindKey|_InfoType|_NoArg|JoinTransactionMode"
