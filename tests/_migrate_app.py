@@ -2,12 +2,14 @@
 
 ``TEST_MIGRATE_DB`` is the database URL and ``TEST_MIGRATE_DIR`` the instance folder.
 It uses the scheduler (a config job) and auth with the database store, so the toolkit's
-tables are in use.
+tables are in use. With ``TEST_MIGRATE_FSA`` set, the models stay on Flask-SQLAlchemy
+(``Migrate(app, fsa)``) and the toolkit shares its metadata (``metadata=fsa.metadata``).
 """
 
 from __future__ import annotations
 
 import os
+import typing as t
 
 import sqlalchemy as sa
 from flask import Flask
@@ -18,15 +20,28 @@ from sqlalchemy.orm import mapped_column
 from flask_toolkit import Identity
 from flask_toolkit import Toolkit
 
-toolkit = Toolkit()
-db = toolkit.db
+if os.environ.get("TEST_MIGRATE_FSA"):
+    from flask_sqlalchemy import SQLAlchemy
 
+    fsa = SQLAlchemy()
+    toolkit = Toolkit(metadata=fsa.metadata)
+    db: t.Any = fsa
 
-class Note(db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "migrate_note"
+    class Note(fsa.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "migrate_note"
 
-    id: Mapped[int] = mapped_column(primary_key=True, init=False)
-    text: Mapped[str] = mapped_column(sa.String(200))
+        id = fsa.Column(fsa.Integer, primary_key=True)
+        text = fsa.Column(fsa.String(200))
+
+else:
+    toolkit = Toolkit()
+    db = toolkit.db
+
+    class Note(db.Model):  # type: ignore[no-redef]
+        __tablename__ = "migrate_note"
+
+        id: Mapped[int] = mapped_column(primary_key=True, init=False)
+        text: Mapped[str] = mapped_column(sa.String(200))
 
 
 @toolkit.auth.identity_loader
@@ -50,5 +65,7 @@ def create_app() -> Flask:
         ],
     )
     toolkit.init_app(app)
+    if db is not toolkit.db:
+        db.init_app(app)
     Migrate(app, db, directory=os.path.join(app.instance_path, "migrations"))
     return app

@@ -70,6 +70,58 @@ def test_model_query_names_the_replacement() -> None:
         Task.query  # noqa: B018
 
 
+def test_sqlalchemy_names_on_db_name_the_import() -> None:
+    with pytest.raises(AttributeError, match=r"not copy.*: sqlalchemy\.Column "):
+        db.Column  # noqa: B018
+    with pytest.raises(AttributeError, match=r": sqlalchemy\.orm\.relationship "):
+        db.relationship  # noqa: B018
+    with pytest.raises(AttributeError) as info:
+        db.no_such_name  # noqa: B018
+    assert "Flask-SQLAlchemy" not in str(info.value)
+    # Probes for optional attributes (Flask-Migrate's "metadatas") still see none.
+    assert not hasattr(db, "metadatas") and not hasattr(db, "Integer")
+
+
+def test_classic_models_keep_working_with_a_plain_base(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """Flask-SQLAlchemy's model style (``Column`` attributes, keyword constructor)
+    needs only a plain declarative base, handed to ``Toolkit(model_class=...)``.
+    """
+
+    class Base(sa.orm.DeclarativeBase):
+        pass
+
+    class Author(Base):
+        __tablename__ = "classic_author"
+        id = sa.Column(sa.Integer, primary_key=True)
+        name = sa.Column(sa.String(50), nullable=False)
+
+    kit = Toolkit(model_class=Base)
+    app = Flask("classic", instance_path=str(tmp_path / "instance"))
+    app.config.update(SQLALCHEMY_DATABASE_URI=sqlite_url)
+    kit.init_app(app)
+    bp = api_blueprint(Blueprint("classic", __name__, url_prefix="/api"))
+
+    @bp.post("/authors")
+    def add() -> dict[str, t.Any]:
+        kit.db.session.add(Author(name="Ada"))
+        kit.db.session.commit()
+        return {}
+
+    @bp.get("/authors")
+    def names() -> dict[str, t.Any]:
+        return {"names": kit.db.session.scalars(sa.select(Author.name)).all()}
+
+    app.register_blueprint(bp)
+    with app.app_context():
+        kit.db.create_all()
+    client = app.test_client()
+    assert client.post("/api/authors").status_code == 200
+    assert client.get("/api/authors").get_json() == {"names": ["Ada"]}
+    kit.db.get_engine(app).dispose()
+
+
 def test_first_and_one_or_404(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/api/first/task 1").json == {"id": 2}

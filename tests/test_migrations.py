@@ -61,8 +61,26 @@ def operations(migrations: Path) -> list[str]:
 def test_migrate_after_running_the_app_is_empty(
     database_url: str, tmp_path: Path
 ) -> None:
+    migrate_run_migrate(database_url, tmp_path, {})
+
+
+def test_flask_sqlalchemy_models_with_the_toolkit_sharing_their_metadata(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """An app that keeps its models on Flask-SQLAlchemy and ``Migrate(app, fsa)``
+    passes ``Toolkit(metadata=fsa.metadata)``. SQLite only: what differs from the test
+    above is which metadata holds the tables, not the database.
+    """
+    migrate_run_migrate(sqlite_url, tmp_path, {"TEST_MIGRATE_FSA": "1"})
+
+
+def migrate_run_migrate(
+    database_url: str, tmp_path: Path, extra: dict[str, str]
+) -> None:
+    """migrate, upgrade, run the app, migrate again: the second revision is empty."""
     env = {
         **os.environ,
+        **extra,
         "TEST_MIGRATE_DB": database_url,
         "TEST_MIGRATE_DIR": str(tmp_path),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),

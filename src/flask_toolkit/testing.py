@@ -50,7 +50,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class IdentityClient(FlaskClient):
-    """A test client whose requests are made as :attr:`identity` (anonymous by default).
+    """A test client whose requests are made as ``identity`` (anonymous by default).
 
     Set ``app.test_client_class = IdentityClient`` to get it from
     ``app.test_client()``, or use :func:`identity_client`.
@@ -136,7 +136,7 @@ class SessionClient(FlaskClient):
         """Log ``user`` in with :func:`~flask_toolkit.login_user`; returns the client.
 
         :param user: a user id, given to the app's identity loader, or an
-            :class:`~flask_toolkit.auth.Identity` (its ``version`` must match what the
+            :class:`~flask_toolkit.Identity` (its ``version`` must match what the
             loader returns, or the session is refused).
         :param remember: keep the cookie after the browser closes.
         :raises ValueError: if the identity loader does not know ``user``.

@@ -70,7 +70,7 @@ IdentityLoader = t.Callable[[t.Any], t.Any]
 class Auth:
     """Establish who is calling and check what they may do; ``toolkit.auth``.
 
-    The app tells it how to turn a user id into an :class:`Identity`::
+    The app tells it how to turn a user id into an :class:`~flask_toolkit.Identity`::
 
         @toolkit.auth.identity_loader
         def load_identity(user_id):
@@ -86,7 +86,10 @@ class Auth:
         self._loader_is_async = False
 
     def init_app(self, app: Flask) -> None:
-        """Register the auth hooks on ``app`` (called by :meth:`Toolkit.init_app`)."""
+        """Register the auth hooks on ``app``.
+
+        Called by :meth:`~flask_toolkit.Toolkit.init_app`.
+        """
         from ..state import get_state
         from . import cli  # noqa: F401  (adds ``flask toolkit routes``)
         from .authenticate import authenticate_request
@@ -100,12 +103,12 @@ class Auth:
     # -- identity -----------------------------------------------------------------
 
     def identity_loader(self, loader: IdentityLoader) -> IdentityLoader:
-        """Register the function that turns a user id into an :class:`Identity`.
+        """Register the function that turns a user id into an identity.
 
         It is called on every authenticated request with the id stored in the
         credential, through ``current_app.ensure_sync`` (so it may be ``async``), and
-        returns an :class:`Identity`, or ``None`` when the user no longer exists or is
-        disabled (the credential is then refused with 401).
+        returns an :class:`~flask_toolkit.Identity`, or ``None`` when the user no
+        longer exists or is disabled (the credential is then refused with 401).
         Use it as a decorator; it returns ``loader`` unchanged.
         """
         self._identity_loader = loader
@@ -210,8 +213,8 @@ class Auth:
     ) -> str:
         """Issue a signed bearer token.
 
-        :param identity: an :class:`Identity` (its ``id`` and ``version`` are
-            used), or a user id.
+        :param identity: an :class:`~flask_toolkit.Identity` (its ``id`` and
+            ``version`` are used), or a user id.
         :param expires_in: lifetime in seconds; ``AUTH_TOKEN_EXPIRES`` by default.
         :param version: the credential version, when ``identity`` is a plain id;
             by default the one the identity loader returns for it now, so the token
@@ -308,7 +311,8 @@ class Auth:
     ) -> tuple[str, str]:
         """Create an API key; only its hash is stored.
 
-        :param identity: an :class:`Identity` or a user id, as for :meth:`issue_token`.
+        :param identity: an :class:`~flask_toolkit.Identity` or a user id, as for
+            :meth:`issue_token`.
         :param name: a label for the user's key list.
         :param version: the credential version, when ``identity`` is a plain id;
             by default its current one, as for :meth:`issue_token`.

@@ -35,7 +35,8 @@ AuthMethod = t.Literal["token", "api_key", "session", "test"]
 class Identity:
     """The caller of the current request, as the app's identity loader describes it.
 
-    The loader registered with :meth:`Auth.identity_loader` returns one of these::
+    The loader registered with :meth:`~flask_toolkit.auth.Auth.identity_loader`
+    returns one of these::
 
         @toolkit.auth.identity_loader
         def load_identity(user_id):
@@ -88,7 +89,7 @@ class Identity:
         #: ``"session"``, ``"test"``; ``None`` when anonymous.
         self.method: AuthMethod | None = method
         #: The id of the credential used (token id, session id, API key id), which
-        #: :meth:`Auth.revoke` accepts.
+        #: :meth:`~flask_toolkit.auth.Auth.revoke` accepts.
         self.credential_id = credential_id
         #: When the credential used expires (Unix time), if it does.
         self.expires_at = expires_at

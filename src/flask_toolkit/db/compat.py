@@ -25,3 +25,33 @@ class NoLegacyQuery:
     def __get__(self, obj: object, owner: type | None = None) -> t.NoReturn:
         name = owner.__name__ if owner is not None else "Model"
         raise AttributeError(QUERY_MESSAGE.format(model=name))
+
+
+#: Flask-SQLAlchemy's ``db.Column``, ``db.relationship`` ... and what to write instead.
+REEXPORT_MESSAGE = (
+    "db.{name} is Flask-SQLAlchemy's shortcut for {module}.{name}; flask-toolkit does"
+    " not copy SQLAlchemy's names onto db. Import it from SQLAlchemy: {module}.{name}"
+    " (in a typed model, a column is sqlalchemy.orm.mapped_column(...))."
+)
+
+
+class NoReexports:
+    """``db.Column`` and SQLAlchemy's other names on ``db``: :class:`AttributeError`
+    naming the import. Any other missing attribute fails as usual.
+    """
+
+    if not t.TYPE_CHECKING:  # type checkers keep reporting unknown names on db
+
+        def __getattr__(self, name: str) -> t.NoReturn:
+            if not name.startswith("_"):
+                import sqlalchemy
+                import sqlalchemy.orm
+
+                for module in (sqlalchemy, sqlalchemy.orm):
+                    if hasattr(module, name):
+                        raise AttributeError(
+                            REEXPORT_MESSAGE.format(name=name, module=module.__name__)
+                        )
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            )

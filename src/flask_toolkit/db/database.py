@@ -37,6 +37,7 @@ from . import pagination
 from . import sqlite
 from . import timeouts
 from .compat import NoLegacyQuery
+from .compat import NoReexports
 from .keys import KeySafeSession
 from .session import SessionScope
 
@@ -56,7 +57,7 @@ class Model(sa_orm.MappedAsDataclass, sa_orm.DeclarativeBase):
     """Default base for ``db.Model``: SQLAlchemy 2.x dataclass models.
 
     Subclass it for typed models; ``db.Model`` is a subclass of it bound to the
-    database's :class:`~sqlalchemy.MetaData`. Server-generated values
+    database's :class:`~sqlalchemy.schema.MetaData`. Server-generated values
     (``server_default``, ``onupdate``) are fetched right after each flush
     (``eager_defaults``), so they can be read once the session is closed; a model that
     sets its own ``__mapper_args__`` should keep ``"eager_defaults": True`` in them.
@@ -80,10 +81,11 @@ class _DBState:
 _TEARDOWN_LOCK = threading.Lock()
 
 
-class Database:
+class Database(NoReexports):
     """SQLAlchemy 2.x integration for one or more Flask apps.
 
-    :param metadata: the :class:`~sqlalchemy.MetaData` for ``Model``; default a new one.
+    :param metadata: the :class:`~sqlalchemy.schema.MetaData` for ``Model``; default a
+        new one.
     :param model_class: your own declarative base, e.g.
         ``class Base(MappedAsDataclass, DeclarativeBase)``, to use as ``db.Model`` so
         models subclassing it type-check; its metadata becomes ``db.metadata``.
@@ -118,6 +120,8 @@ class Database:
                     " model_class is the one used."
                 )
             self.Model = model_class
+            #: The :class:`~sqlalchemy.schema.MetaData` of ``db.Model``: the tables
+            #: :meth:`create_all` creates and Alembic compares.
             self.metadata: sa.MetaData = model_class.metadata
         else:
             self.metadata = metadata if metadata is not None else sa.MetaData()
@@ -150,20 +154,19 @@ class Database:
         options = self._engine_options_for(app)
         uri = options.pop("url")
         options = timeouts.engine_options(uri, options, app.config)
-        try:
-            engine = sa.create_engine(uri, **options)
-        except ImportError as error:
-            problem = diagnose.missing_driver(uri, error)
-            app.logger.error("%s", problem.message)
-            raise RuntimeError(problem.message) from error
-        timeouts.install_watchdog(engine, app.config["TOOLKIT_DB_STATEMENT_TIMEOUT"])
-        if uri.get_backend_name() == "sqlite" and sqlite.in_instance_folder(uri, app):
-            # Flask-SQLAlchemy's rule: the instance folder is made when needed — here
-            # on the first connection, not in init_app. No other folder is ever made.
-            sa.event.listen(engine, "do_connect", sqlite.make_instance_folder(app))
-        # An app that is thrown away (tests, app factories) closes its pooled
-        # connections instead of leaving them to the garbage collector.
-        weakref.finalize(app, engine.dispose)
+        # A missing driver is logged, and answered when the engine is used.
+        engine = diagnose.create_engine(uri, options, app.logger)
+        if isinstance(engine, sa.Engine):
+            timeout = app.config["TOOLKIT_DB_STATEMENT_TIMEOUT"]
+            timeouts.install_watchdog(engine, timeout)
+            sqlite_file = uri.get_backend_name() == "sqlite"
+            if sqlite_file and sqlite.in_instance_folder(uri, app):
+                # Flask-SQLAlchemy's rule: the instance folder is made when needed —
+                # on the first connection, not in init_app. No other folder is made.
+                sa.event.listen(engine, "do_connect", sqlite.make_instance_folder(app))
+            # An app that is thrown away (tests, app factories) closes its pooled
+            # connections instead of leaving them to the garbage collector.
+            weakref.finalize(app, engine.dispose)
         factory = sa_orm.sessionmaker(
             bind=engine, **{"class_": KeySafeSession, **self._session_options}
         )
@@ -336,8 +339,10 @@ class Database:
     def create_database(self, app: Flask | None = None) -> bool:
         """Create the database of ``SQLALCHEMY_DATABASE_URI`` if it is missing.
 
-        Returns whether it was created; see
-        :func:`flask_toolkit.db.lifecycle.create_database`.
+        Returns whether it was created. PostgreSQL and MySQL / MariaDB get a
+        ``CREATE DATABASE`` (MySQL with ``utf8mb4``), SQLite the file and its
+        folder; the login needs the right to create databases. The same as
+        ``flask toolkit create-db``.
 
         :param app: the app, when called outside its app context.
         """

@@ -9,6 +9,7 @@ problems, logged at ERROR with the fix and reported by ``flask toolkit check``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import typing as t
 
@@ -60,6 +61,52 @@ def missing_driver(url: sa.URL, error: ImportError) -> Problem:
     )
 
 
+class DriverNotInstalled(ImportError):
+    """Raised on every use of the engine of a URL whose driver is not installed."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        #: The problem, with the fix (the extra to install).
+        self.problem = problem
+
+
+class EngineWithoutDriver:
+    """Stands in for the engine when the URL's driver is not installed.
+
+    A missing driver must not stop the app from booting (under gunicorn a worker
+    that fails to boot takes the server down), so ``init_app`` keeps this instead
+    of raising. Its ``url`` is the configured one; any other use raises
+    :class:`DriverNotInstalled`, which a request answers with 503 and
+    ``flask toolkit check`` reports with the fix.
+    """
+
+    def __init__(self, url: sa.URL, problem: Problem) -> None:
+        self.url = url
+        self.problem = problem
+
+    def __getattr__(self, name: str) -> t.Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise DriverNotInstalled(self.problem)
+
+    def __repr__(self) -> str:
+        return f"EngineWithoutDriver({self.url.render_as_string()!r})"
+
+
+def create_engine(
+    url: sa.URL, options: dict[str, t.Any], logger: logging.Logger
+) -> sa.Engine:
+    """``sqlalchemy.create_engine``, or an :class:`EngineWithoutDriver` (logged at
+    ERROR with the fix) when the driver cannot be imported. No I/O.
+    """
+    try:
+        return sa.create_engine(url, **options)
+    except ImportError as error:
+        problem = missing_driver(url, error)
+        logger.error("%s", problem.message)
+        return t.cast(sa.Engine, EngineWithoutDriver(url, problem))
+
+
 def describe_connection_error(
     error: BaseException, url: sa.URL | None = None
 ) -> Problem | None:
@@ -67,6 +114,8 @@ def describe_connection_error(
 
     :param url: the database URL, for the SQLite folder check.
     """
+    if isinstance(error, DriverNotInstalled):
+        return error.problem
     if isinstance(error, ImportError) and url is not None:
         return missing_driver(url, error)
     if not isinstance(error, sa.exc.OperationalError) or error.statement is not None:

@@ -13,7 +13,10 @@ names, values) is logged, never sent to the client.
   restarted, a proxy dropped it) — with ``pool_pre_ping`` on, the next request gets a
   fresh connection,
 * no pooled connection became free within ``pool_timeout``,
-* SQLite reported the database busy or locked by another writer.
+* SQLite reported the database busy or locked by another writer,
+* the URL's database driver is not installed: the app still boots, and every request
+  that uses the database gets this answer while the fix (the extra to install) is
+  logged at ERROR.
 
 Any other :class:`~sqlalchemy.exc.OperationalError` (MySQL reports an unknown column
 as one) stays a 500: retrying would not help, so it should not look like an outage.
@@ -35,6 +38,7 @@ from flask.typing import ResponseReturnValue
 from .. import config
 from ..errors import APIError
 from ..errors import handle_http_exception
+from .diagnose import DriverNotInstalled
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -89,6 +93,12 @@ def handle_operational_error(error: Exception) -> ResponseReturnValue:
     return handle_http_exception(APIError(503, UNAVAILABLE_MESSAGE))
 
 
+def handle_missing_driver(error: Exception) -> ResponseReturnValue:
+    """503 for an engine whose driver is not installed; the fix goes to the log."""
+    current_app.logger.error("Database misconfigured: %s", error)
+    return handle_http_exception(APIError(503, UNAVAILABLE_MESSAGE))
+
+
 def handle_integrity_error(error: Exception) -> ResponseReturnValue:
     """409 in the envelope; the database's message goes to the log only."""
     current_app.logger.info("Constraint refused a change: %s", error)
@@ -103,3 +113,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(sa.exc.DBAPIError, handle_operational_error)
     app.register_error_handler(sa.exc.TimeoutError, handle_operational_error)
     app.register_error_handler(sa.exc.IntegrityError, handle_integrity_error)
+    app.register_error_handler(DriverNotInstalled, handle_missing_driver)

@@ -150,6 +150,12 @@ def _connection_errors(step: str) -> t.Iterator[None]:
     """Turn "cannot connect" into a one-line CLI error that says what to check."""
     try:
         yield
+    except ImportError as error:  # the driver is not installed
+        from .diagnose import describe_connection_error
+
+        problem = describe_connection_error(error, _db().engine.url)
+        message = problem.message if problem is not None else str(error)
+        raise click.ClickException(f"{step}: {message}") from error
     except sa.exc.OperationalError as error:
         if error.statement is not None:
             raise

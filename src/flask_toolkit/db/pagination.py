@@ -1,10 +1,11 @@
 """Pagination of a ``select()``, and the get-or-404 helpers, answering in the envelope.
 
-:meth:`Database.paginate` reads ``?page=`` and ``?per_page=`` from the request unless
-told otherwise. A value a client can send is never a 500: a page or page size that is
-not a whole number of 1 or more is a 400 in the JSON envelope, naming the parameter; a
-page size above the limit is lowered to the limit; a page past the end is an empty page
-whose ``total`` still tells how many items there are.
+:meth:`Database.paginate() <flask_toolkit.db.Database.paginate>` reads ``?page=``
+and ``?per_page=`` from the request unless told otherwise. A value a client can send
+is never a 500: a page or page size that is not a whole number of 1 or more is a 400 in
+the JSON envelope, naming the parameter; a page size above the limit is lowered to the
+limit; a page past the end is an empty page whose ``total`` still tells how many items
+there are.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ _LARGEST = 2**31 - 1
 
 @dataclasses.dataclass
 class Pagination(t.Generic[_T]):
-    """One page of results, as returned by :meth:`Database.paginate`."""
+    """One page of results, from :meth:`~flask_toolkit.db.Database.paginate`."""
 
     #: The rows of this page.
     items: list[_T]
@@ -192,7 +193,7 @@ def paginate(
     count: bool = True,
     error_out: bool = True,
 ) -> Pagination[t.Any]:
-    """Run one page of ``select`` (see :meth:`Database.paginate`)."""
+    """Run one page of ``select`` (see :meth:`~flask_toolkit.db.Database.paginate`)."""
     if not isinstance(select, sa.Select):
         raise TypeError(
             f"paginate() takes a select(), not {type(select).__name__}: write"

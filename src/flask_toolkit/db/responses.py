@@ -1,7 +1,8 @@
 """``@responds``: a view declares what it returns, and that declaration writes it.
 
 The view returns objects — a model instance, a dataclass, a list of them, or a
-:class:`~flask_toolkit.db.Pagination` — and :func:`responds` turns them into JSON with
+:class:`~flask_toolkit.db.Pagination` — and :func:`~flask_toolkit.responds` turns them
+into JSON with
 :func:`~flask_toolkit.to_dict`, following the declaration: the declared class's
 fields (minus ``exclude``), the relationships named in ``include``, keys renamed by
 ``rename``. The declared class may also be an output shape of its own — a dataclass, a
@@ -41,7 +42,7 @@ SPEC_ATTR = "_toolkit_response"
 
 @dataclasses.dataclass(frozen=True)
 class ResponseSpec:
-    """What a view declared with :func:`responds`."""
+    """What a view declared with :func:`~flask_toolkit.responds`."""
 
     #: The model class or dataclass the view returns.
     schema: type[t.Any]

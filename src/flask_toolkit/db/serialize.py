@@ -16,9 +16,10 @@ a cycle), and leaves dates, decimals and enums for the JSON encoder to choke on.
   (``"project.owner"``) and ``"*"`` takes every *loaded* relationship at that level and
   below, down to ``max_depth`` levels. A relationship named explicitly must have been
   loaded with the query (``selectinload``, ``joinedload`` ...) — otherwise
-  :class:`NotLoadedError` says how to load it. An object met again on its own path (a
-  cycle) is written as its primary key. An object with no column loaded at all (every
-  attribute expired) raises :class:`NotLoadedError` rather than give an empty dict.
+  :class:`~flask_toolkit.db.NotLoadedError` says how to load it. An object met again
+  on its own path (a cycle) is written as its primary key. An object with no column
+  loaded at all (every attribute expired) raises
+  :class:`~flask_toolkit.db.NotLoadedError` rather than give an empty dict.
 * Plain dataclasses are written field by field, nested dataclasses, lists and dicts
   included (``max_depth`` only bounds relationships); a dataclass met again on its own
   path is written as ``null``.
@@ -371,7 +372,8 @@ def to_dict(
         :meth:`~datetime.datetime.strftime` format; default ``TOOLKIT_DATETIME_FORMAT``
         of the current app, or ``"rfc3339"`` outside an app.
     :param unloaded: what to do with a column that is not loaded: ``"omit"`` it, write
-        ``null``, or ``"raise"`` :class:`NotLoadedError`. Never loaded either way.
+        ``null``, or ``"raise"`` :class:`~flask_toolkit.db.NotLoadedError`. Never
+        loaded either way.
     :raises NotLoadedError: when a relationship named in ``include`` is not loaded.
     :raises ValueError: when ``include`` names a relationship the model does not have.
 

@@ -40,7 +40,9 @@ _SCOPES_KEY = "_toolkit_session_scopes"
 
 
 class SessionScope:
-    """Context manager behind :meth:`Database.session_scope`; see the module doc.
+    """Context manager behind :meth:`~flask_toolkit.db.Database.session_scope`.
+
+    See the module doc for how scopes nest.
 
     :param factory: makes the session of an outermost scope.
     :param commit: commit when the block succeeds; ``False`` discards its writes.

@@ -100,7 +100,7 @@ class MetaForm(Form):  # type: ignore[misc]
         #: ``None`` (by the request method; see the module documentation).
         sources: str | None = None
         #: A mapped model class: a field named like one of its ``NOT NULL`` columns
-        #: refuses ``null`` (see :mod:`flask_toolkit.forms.nulls`).
+        #: refuses ``null`` (see ``flask_toolkit.forms.nulls``).
         model: t.Any = None
         _toolkit_locale: str | None = None
 

@@ -6,7 +6,7 @@ Python turns any JSON number into an ``int``, ``float`` or
 ``Decimal("1e9999999999999999999")`` raises :class:`~decimal.InvalidOperation`, and
 ``int()`` of a literal longer than 4,300 digits raises :class:`ValueError`.
 
-So the body reader (:func:`loads`) parses numbers with these bounds:
+So the body reader (``loads``) parses numbers with these bounds:
 
 - a number with a fraction or an exponent is *out of range* when it has more than
   :data:`MAX_DIGITS` significant digits, or when its magnitude is beyond

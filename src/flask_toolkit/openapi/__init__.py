@@ -1,7 +1,7 @@
 """OpenAPI documents built from an app's routes and the forms its views validate with.
 
-:mod:`.document` builds documents from described endpoints; :mod:`.generator`
-describes every route of an app from its decorators; :mod:`.views` serves it with a
+``.document`` builds documents from described endpoints; ``.generator``
+describes every route of an app from its decorators; ``.views`` serves it with a
 docs page (``TOOLKIT_API_DOCS``).
 """
 

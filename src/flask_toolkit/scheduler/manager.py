@@ -38,10 +38,10 @@ _STATE_LOCK = threading.Lock()
 
 
 class SchedulerManager:
-    """APScheduler 3.x inside the app (the contract: :mod:`flask_toolkit.scheduler`).
+    """APScheduler 3.x inside the app (the contract: ``flask_toolkit.scheduler``'s doc).
 
     Tasks declared at import time (``@toolkit.scheduler.task(...)``) are tasks of every
-    app of the toolkit (see :mod:`~flask_toolkit.scheduler.tasks` for the rules);
+    app of the toolkit (see ``flask_toolkit.scheduler.tasks`` for the rules);
     everything else acts on the scheduler of ``current_app``, so call the methods
     inside an app context.
 
@@ -272,7 +272,10 @@ class SchedulerManager:
         return self._scheduler().reschedule_job(id, jobstore, trigger, **trigger_args)
 
     def remove_job(self, id: str, jobstore: str | None = None) -> None:
-        """Remove a job. :raises JobLookupError: if there is none with this id."""
+        """Remove a job.
+
+        :raises ~apscheduler.jobstores.base.JobLookupError: if there is no such job.
+        """
         self._scheduler().remove_job(id, jobstore)
 
     def remove_all_jobs(self, jobstore: str | None = None) -> None:
@@ -300,8 +303,9 @@ class SchedulerManager:
 
         The schedule does not change. Returns the run's :class:`RunRef`.
 
-        :raises JobLookupError: if there is no such job.
-        :raises MaxInstancesReachedError: if it already runs ``max_instances`` times.
+        :raises ~apscheduler.jobstores.base.JobLookupError: if there is no such job.
+        :raises ~apscheduler.executors.base.MaxInstancesReachedError: if it already runs
+            ``max_instances`` times.
         """
         from apscheduler.jobstores.base import JobLookupError
 
