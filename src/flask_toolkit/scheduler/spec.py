@@ -93,14 +93,12 @@ _RUN = {
         "pid": {"type": ["integer", "null"]},
     },
 }
-_PROCESS = {
-    "type": "object",
-    "properties": {"host": {"type": "string"}, "pid": {"type": "integer"}},
-}
+_WHO: dict[str, t.Any] = {"host": {"type": "string"}, "pid": {"type": "integer"}}
+_PROCESS = {"type": "object", "properties": _WHO}
 _HEARTBEAT = {
     "type": "object",
     "properties": {
-        **_PROCESS["properties"],
+        **_WHO,
         "role": {"enum": ["leader", "standby"]},
         "state": {"enum": ["stopped", "standby", "running", "paused"]},
         "started_at": _DATE,
