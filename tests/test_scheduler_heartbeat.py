@@ -69,12 +69,18 @@ def make_app(
     return h.make_app(tmp_path / name, **config)
 
 
-def rows(page: str) -> list[str]:
-    """The process table's rows, as text."""
+def rows(page: str) -> list[dict[str, str]]:
+    """The process table's rows: host, pid, role, state (or "gone"), as text."""
     found = re.findall(r'<tr class="process[^"]*".*?</tr>', page, re.S)
-    return [
-        html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r))) for r in found
-    ]
+    table = []
+    for row in found:
+        cells = [
+            html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<td>(.*?)</td>", row, re.S)
+        ]
+        names = ("host", "pid", "role", "state", "started", "seen", "renewed")
+        table.append(dict(zip(names, cells, strict=True)))
+    return table
 
 
 def cluster_page(app: Flask) -> str:
@@ -99,12 +105,15 @@ def test_a_page_served_elsewhere_shows_the_leader(
             h.toolkit.scheduler.start()
         me = f"{os.uname().nodename} {os.getpid()}"
 
-        def leads() -> list[str]:
+        def leads() -> list[dict[str, str]]:
             found = rows(cluster_page(viewer))
-            return [r for r in found if " leader " in r and " running " in r]
+            return [
+                r for r in found if (r["role"], r["state"]) == ("leader", "running")
+            ]
 
         (row,) = wait_for(leads)
-        assert row.startswith(f" {os.uname().nodename}") and f" {os.getpid()} " in row
+        assert row["host"].startswith(os.uname().nodename)
+        assert row["pid"] == str(os.getpid()) and row["renewed"] != "—"
         page = cluster_page(viewer)
         assert "Lease renewed" in page and "not reported yet" not in page
         with viewer.app_context():
@@ -134,8 +143,8 @@ def test_a_page_served_elsewhere_shows_the_leader(
             }
             roster.beat(entry, None)
         found = rows(cluster_page(viewer))
-        assert [r for r in found if "just-died" in r and " gone " in r]
-        assert not [r for r in found if "dead-long-ago" in r]
+        assert [r["state"] for r in found if r["host"] == "just-died"] == ["gone"]
+        assert not [r for r in found if r["host"] == "dead-long-ago"]
         page = cluster_page(viewer)
         standbys = page[page.index('id="standbys"') :].split("</section>")[0]
         assert "just-died" in standbys and "gone" in standbys
@@ -145,7 +154,9 @@ def test_a_page_served_elsewhere_shows_the_leader(
         # A clean shutdown removes the leader's entry at once.
         with leader.app_context():
             h.toolkit.scheduler.shutdown()
-        assert not [r for r in rows(cluster_page(viewer)) if str(os.getpid()) in r]
+        assert not [
+            r for r in rows(cluster_page(viewer)) if r["pid"] == str(os.getpid())
+        ]
     finally:
         h.close(leader)
         h.close(viewer)
@@ -178,7 +189,7 @@ def test_a_memory_store_shows_this_process_only(tmp_path: Path) -> None:
         with app.app_context():
             h.toolkit.scheduler.start()
         (row,) = wait_for(lambda: rows(cluster_page(app)))
-        assert f" {os.getpid()} " in row and "this process" in row
+        assert row["pid"] == str(os.getpid()) and "this process" in row["host"]
         assert (
             "toolkit_scheduler_processes"
             not in sa.inspect(
@@ -280,17 +291,18 @@ def test_two_processes_share_a_store(
     pids = {child.pid: child for child in children}
     try:
 
-        def both() -> list[str] | None:
+        def both() -> dict[str, int] | None:
             found = rows(cluster_page(viewer))
-            live = [r for r in found if any(f" {pid} " in r for pid in pids)]
-            roles = sorted(" leader " in r for r in live if " gone " not in r)
-            return live if roles == [False, True] else None
+            live = {r["role"]: r for r in found if r["state"] != "gone"}
+            if {int(r["pid"]) for r in live.values()} != set(pids):
+                return None
+            leader = live["leader"]  # once it has said it runs the jobs
+            if leader["state"] != "running" or leader["renewed"] == "—":
+                return None
+            return {role: int(r["pid"]) for role, r in live.items()}
 
-        live = wait_for(both, 60)
-        (leader_row,) = [r for r in live if " leader " in r]
-        (standby_row,) = [r for r in live if " standby " in r]
-        leader_pid = next(p for p in pids if f" {p} " in leader_row)
-        standby_pid = next(p for p in pids if f" {p} " in standby_row)
+        roles = wait_for(both, 60)
+        leader_pid, standby_pid = roles["leader"], roles["standby"]
         page = cluster_page(viewer)
         leader_card = page[: page.index('id="standbys"')]
         assert f"pid {leader_pid}" in leader_card and "not reported yet" not in page
@@ -305,10 +317,11 @@ def test_two_processes_share_a_store(
         pids[leader_pid].wait()
 
         def taken_over() -> bool:
-            found = rows(cluster_page(viewer))
-            new = [r for r in found if f" {standby_pid} " in r and " leader " in r]
-            old = [r for r in found if f" {leader_pid} " in r and " gone " in r]
-            return bool(new and old)
+            found = {int(r["pid"]): r for r in rows(cluster_page(viewer))}
+            return (
+                found[standby_pid]["role"] == "leader"
+                and found[leader_pid]["state"] == "gone"
+            )
 
         wait_for(taken_over, 60)
     finally:
