@@ -388,7 +388,7 @@ class SchedulerManager:
     def leader_info(self) -> dict[str, t.Any]:
         """Who runs the jobs: ``is_leader``, ``leader``, ``lock``, ``state``, this
         process' ``host`` and ``pid``; and from the heartbeats in the job store
-        ``processes``, ``standbys``, ``renewed_at`` (:func:`.heartbeat.cluster_info`).
+        ``processes``, ``standbys``, ``renewed_at`` (see :doc:`/dashboard`).
         """
         from .heartbeat import cluster_info
 
