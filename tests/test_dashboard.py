@@ -350,7 +350,10 @@ def test_cluster_page(dash_app: Flask) -> None:
     page = text(admin.get(f"{DASH}/cluster"))
     assert f"pid {info['pid']}" in page
     assert "file lock" in page
-    assert "records only its holder" in page
+    assert "No other scheduler process has written a heartbeat" in page
+    row = page[page.index('<tr class="process') :]
+    row = row[: row.index("</tr>")]
+    assert f"<td>{info['pid']}</td>" in row and "<strong>leader</strong>" in row
 
 
 def test_static_files_are_served_by_the_package(dash_app: Flask) -> None:

@@ -6,6 +6,11 @@ the docs (``TOOLKIT_SCREENSHOT_DIR``). Fixtures: ``tests/_browser.py``.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
 import typing as t
 import zoneinfo
 from pathlib import Path
@@ -19,10 +24,80 @@ if t.TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 
 Shot = t.Callable[[str], Path]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_admin_runs_a_job_from_the_dashboard(
-    demo_app: Flask, base_url: str, browser: WebDriver, screenshot: Shot
+    demo_app: Flask,
+    base_url: str,
+    browser: WebDriver,
+    screenshot: Shot,
+    tmp_path: Path,
+) -> None:
+    from examples.taskboard.models import toolkit
+
+    with demo_app.app_context():  # the demo's scheduler leads, as in production
+        toolkit.scheduler.start()
+        me = toolkit.scheduler.leader_info()
+    deadline = time.monotonic() + WAIT
+    while not is_leader(demo_app):
+        assert time.monotonic() < deadline, "the demo's scheduler never led"
+        time.sleep(0.05)
+    # A second process of the demo on the same database stands by.
+    standby = start_standby(demo_app, tmp_path)
+    try:
+        check_the_dashboard(browser, base_url, screenshot, me, standby.pid)
+    finally:
+        assert standby.stdin is not None
+        standby.stdin.close()
+        try:
+            standby.wait(20)
+        except subprocess.TimeoutExpired:
+            standby.kill()
+            standby.wait()
+
+
+def is_leader(app: Flask) -> bool:
+    from examples.taskboard.models import toolkit
+
+    with app.app_context():
+        return bool(toolkit.scheduler.leader_info()["is_leader"])
+
+
+def start_standby(app: Flask, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """The demo in another process, on the same database, its scheduler started."""
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    return subprocess.Popen(
+        [sys.executable, "-c", STANDBY, json.dumps(config), str(tmp_path / "standby")],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+    )
+
+
+STANDBY = """
+import json, sys
+from examples.taskboard import create_app
+from examples.taskboard.models import toolkit
+app = create_app(json.loads(sys.argv[1]), instance_path=sys.argv[2])
+with app.app_context():
+    toolkit.scheduler.start()
+sys.stdin.read()  # until the test closes it
+with app.app_context():
+    toolkit.scheduler.shutdown()
+"""
+
+
+def check_the_dashboard(
+    browser: WebDriver,
+    base_url: str,
+    screenshot: Shot,
+    me: dict[str, t.Any],
+    standby_pid: int,
 ) -> None:
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
@@ -39,11 +114,6 @@ def test_admin_runs_a_job_from_the_dashboard(
     def click(action: str) -> None:
         browser.find_element(By.CSS_SELECTOR, f"[data-action={action}]").click()
 
-    from examples.taskboard.models import toolkit
-
-    with demo_app.app_context():  # the demo's scheduler leads, as in production
-        toolkit.scheduler.start()
-        me = toolkit.scheduler.leader_info()
     # The viewer is in Paris: next runs are shown in Paris time, then in UTC.
     browser.execute_cdp_cmd(  # type: ignore[attr-defined]
         "Emulation.setTimezoneOverride", {"timezoneId": "Europe/Paris"}
@@ -123,10 +193,22 @@ def test_admin_runs_a_job_from_the_dashboard(
 
     browser.find_element(By.LINK_TEXT, "Cluster").click()
     wait.until(ec.title_contains("Cluster"))
+
+    def standby_shown(driver: t.Any) -> bool:
+        if f"pid {standby_pid}" in driver.find_element(By.ID, "standbys").text:
+            return True
+        driver.refresh()
+        return False
+
+    wait.until(standby_shown)  # from its heartbeat in the database
     cards = browser.find_element(By.CLASS_NAME, "cards").text
     assert "This process leads" in cards
     assert f"{me['host']} pid {me['pid']}" in cards
     assert "file lock" in cards
+    assert "not reported yet" not in cards  # when the lease was renewed
+    table = browser.find_element(By.ID, "processes")
+    rows = [r.text for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert len(rows) == 2 and "leader" in rows[0] and "standby" in rows[1], rows
     screenshot("dashboard-cluster")
 
     # Delete asks first; after it, the job is gone from the list.

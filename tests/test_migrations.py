@@ -1,6 +1,6 @@
 """Flask-Migrate sees the toolkit's tables: after the app has run, autogenerate finds
 nothing to change (no ``drop_table`` for ``apscheduler_jobs``, ``toolkit_job_runs``,
-``toolkit_api_key`` or ``toolkit_revoked_credential``).
+``toolkit_scheduler_processes``, ``toolkit_api_key`` or ``toolkit_revoked_credential``).
 
 Real ``flask db init / migrate / upgrade`` commands in subprocesses, against SQLite,
 PostgreSQL and MariaDB.
@@ -24,6 +24,7 @@ TOOLKIT_TABLES = {
     "toolkit_job_runs",
     "toolkit_api_key",
     "toolkit_revoked_credential",
+    "toolkit_scheduler_processes",
 }
 
 RUN_THE_APP = """

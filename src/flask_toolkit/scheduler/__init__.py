@@ -51,7 +51,10 @@ Scheduler state
     the API; ``"standby"``: started, another process leads). ``leader_info()`` ->
     dict with ``is_leader`` (bool), ``leader`` (``{"host", "pid"}`` or ``None`` if
     unknown), ``lock`` (``"file" | "postgresql" | "mysql" | "redis" | "none"``),
-    ``state``, ``host``, ``pid``.
+    ``state``, ``host``, ``pid``; and, read from the heartbeats in the job store,
+    ``processes`` (each ``host``, ``pid``, ``role``, ``state``, ``started_at``,
+    ``seen_at``, ``renewed_at``, ``gone``), ``standbys``, ``renewed_at``,
+    ``heartbeat_interval`` and ``shared`` (see :mod:`.heartbeat`).
 
 Listing
     ``list_jobs(page=1, per_page=100, state=None, next_run_from=None,

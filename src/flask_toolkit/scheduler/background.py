@@ -95,6 +95,9 @@ def lease_thread(ref: weakref.ref[AppScheduling], stop: threading.Event) -> None
     """The lease thread. It holds its app only weakly, so that an app thrown away is
     garbage-collected (its scheduler is then shut down by a finalizer).
     """
+    from .heartbeat import start_heartbeat
+
+    heartbeat = start_heartbeat(ref, stop)
     delay, failures = 0.0, 0
     while not stop.wait(delay):
         state = ref()
@@ -108,3 +111,4 @@ def lease_thread(ref: weakref.ref[AppScheduling], stop: threading.Event) -> None
             failures += 1
         finally:
             del state
+    heartbeat.leave()  # stopped: before the scheduler (and its store) shuts down

@@ -41,6 +41,8 @@ class Lease:
     def __init__(self) -> None:
         self.held = False
         self.owner = f"{socket.gethostname()} {os.getpid()}"
+        #: When the lease was last taken or confirmed (``time.time()``), if held.
+        self.renewed_at: float | None = None
 
     def try_acquire(self) -> bool:
         """Take the lease if free, or confirm it is still held; return whether held."""
@@ -50,6 +52,7 @@ class Lease:
             logger.warning("Scheduler leader lease check failed.", exc_info=True)
             self._drop()
             self.held = False
+        self.renewed_at = time.time() if self.held else None
         return self.held
 
     def release(self) -> None:

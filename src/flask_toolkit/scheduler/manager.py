@@ -390,12 +390,13 @@ class SchedulerManager:
         return self._state().state_name()
 
     def leader_info(self) -> dict[str, t.Any]:
-        """Who runs the jobs: ``is_leader``, ``leader`` (``{"host", "pid"}`` or
-        ``None``), ``lock``, ``state``, and this process' ``host`` and ``pid``.
+        """Who runs the jobs: ``is_leader``, ``leader``, ``lock``, ``state``, this
+        process' ``host`` and ``pid``; and from the heartbeats in the job store
+        ``processes``, ``standbys``, ``renewed_at`` (see :doc:`/dashboard`).
         """
-        state = self._state()
-        state.open()
-        return state.leader_info()
+        from .heartbeat import cluster_info
+
+        return cluster_info(self._state())
 
     @property
     def history(self) -> History:

@@ -42,6 +42,7 @@ config.register_defaults(
         "SCHEDULER_LEADER_INTERVAL": 1.0,
         "SCHEDULER_LEADER_TTL": 30.0,
         "SCHEDULER_LEADER_LOCK_FILE": None,
+        "SCHEDULER_HEARTBEAT_INTERVAL": 30.0,
         "SCHEDULER_HISTORY_ENABLED": True,
         "SCHEDULER_HISTORY_TABLE": "toolkit_job_runs",
         "SCHEDULER_HISTORY_RETENTION": 30,

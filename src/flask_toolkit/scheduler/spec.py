@@ -93,6 +93,20 @@ _RUN = {
         "pid": {"type": ["integer", "null"]},
     },
 }
+_WHO: dict[str, t.Any] = {"host": {"type": "string"}, "pid": {"type": "integer"}}
+_PROCESS = {"type": "object", "properties": _WHO}
+_HEARTBEAT = {
+    "type": "object",
+    "properties": {
+        **_WHO,
+        "role": {"enum": ["leader", "standby"]},
+        "state": {"enum": ["stopped", "standby", "running", "paused"]},
+        "started_at": _DATE,
+        "seen_at": _DATE,
+        "renewed_at": _DATE,
+        "gone": {"type": "boolean"},
+    },
+}
 _INFO = {
     "type": "object",
     "required": ["current_host", "allowed_hosts", "running"],
@@ -101,7 +115,24 @@ _INFO = {
         "allowed_hosts": {"type": "array", "items": {"type": "string"}},
         "running": {"type": "boolean"},
         "state": {"enum": ["stopped", "standby", "running", "paused"]},
-        "leader": {"type": "object"},
+        "leader": {
+            "type": "object",
+            "description": "`leader_info()`: who leads, the lease, this process, and"
+            " the scheduler processes from their heartbeats in the job store.",
+            "properties": {
+                "is_leader": {"type": "boolean"},
+                "leader": {"oneOf": [_PROCESS, {"type": "null"}]},
+                "lock": {"type": "string"},
+                "state": {"enum": ["stopped", "standby", "running", "paused"]},
+                "host": {"type": "string"},
+                "pid": {"type": "integer"},
+                "renewed_at": _DATE,
+                "heartbeat_interval": {"type": "number"},
+                "shared": {"type": "boolean"},
+                "processes": {"type": "array", "items": _HEARTBEAT},
+                "standbys": {"type": "array", "items": _HEARTBEAT},
+            },
+        },
     },
 }
 _ERROR = openapi.json_response(

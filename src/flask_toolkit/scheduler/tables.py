@@ -2,7 +2,8 @@
 
 When an app uses its scheduler, the run history table (``SCHEDULER_HISTORY_TABLE``) and,
 when the default job store is the app's database, APScheduler's ``apscheduler_jobs``
-are added to ``db.metadata`` (:meth:`~flask_toolkit.db.Database.adopt_tables`), so
+and the heartbeat table (``toolkit_scheduler_processes``, :mod:`.roster`) are added to
+``db.metadata`` (:meth:`~flask_toolkit.db.Database.adopt_tables`), so
 ``db.create_all()`` and Flask-Migrate / Alembic manage them with the app's own tables.
 """
 
@@ -14,6 +15,7 @@ from flask import Flask
 
 from . import options
 from .history import History
+from .roster import make_table
 
 
 def history_with_tables(app: Flask, db: t.Any) -> History:
@@ -37,6 +39,6 @@ def history_with_tables(app: Flask, db: t.Any) -> History:
         # MySQL / MariaDB store FLOAT(25) as DOUBLE; say so, or every Alembic
         # autogenerate would "alter" the column.
         jobs_t.c.next_run_time.type = options.next_run_time_type()
-        tables.append(jobs_t)
+        tables.extend([jobs_t, make_table()])
     db.adopt_tables(tables)
     return history

@@ -28,6 +28,7 @@ from ...auth import require_permission
 from ...errors import APIError
 from ..api import READ_PERMISSION
 from ..api import WRITE_PERMISSION
+from ..errors import UNAVAILABLE_MESSAGE
 from . import views
 from .describe import duration_text
 from .describe import utc_text
@@ -95,7 +96,35 @@ def create_blueprint(*, url_prefix: str = "/scheduler/dashboard") -> Blueprint:
         bp.add_url_rule(rule, view.__name__, guard(view), methods=[method])
     bp.context_processor(_context)
     bp.register_error_handler(HTTPException, _error_page)
+    for error_class in _outage_errors():
+        bp.register_error_handler(error_class, _outage_page)
     return bp
+
+
+def _outage_errors() -> list[type[Exception]]:
+    """The errors of a database or Redis job store that cannot be reached."""
+    import sqlalchemy as sa
+
+    found: list[type[Exception]] = [sa.exc.OperationalError, sa.exc.TimeoutError]
+    try:
+        from redis import exceptions
+    except ImportError:
+        return found
+    return [*found, exceptions.ConnectionError, exceptions.TimeoutError]
+
+
+def _outage_page(error: Exception) -> ResponseReturnValue:
+    """A store that cannot be reached: 503 on the dashboard's own error page (any
+    other database error stays a 500, as on the rest of the app).
+    """
+    import sqlalchemy as sa
+
+    from ...db.errors import is_unavailable
+
+    if isinstance(error, sa.exc.SQLAlchemyError) and not is_unavailable(error):
+        raise error
+    current_app.logger.warning("Job store unavailable: %s", error, exc_info=error)
+    return _error_page(APIError(503, UNAVAILABLE_MESSAGE))
 
 
 def _context() -> dict[str, t.Any]:

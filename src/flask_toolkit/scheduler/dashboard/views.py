@@ -26,12 +26,15 @@ from ...errors import APIError
 from ..audit import audit
 from ..requests import check_id
 from ..requests import scheduler_manager
+from ..roster import DROP_AFTER
+from ..roster import GONE_AFTER
 from ..schemas import JOB_STATES
 from ..schemas import ListJobsForm
 from ..schemas import PageForm
 from ..schemas import SORT_KEYS
 from . import chart
 from .describe import as_utc
+from .describe import span_in_words
 from .describe import trigger_in_words
 
 #: Runs listed per page on a job's page.
@@ -212,19 +215,26 @@ def job(job_id: str) -> ResponseReturnValue:
 
 
 def cluster() -> ResponseReturnValue:
-    """Who leads, the lease, and this process."""
+    """Who leads, the lease, the scheduler processes seen in the job store, and this
+    process.
+    """
     manager = scheduler_manager()
     info = manager.leader_info()
     _, scheduled = manager.list_jobs(1, 1, state="scheduled")
     _, paused = manager.list_jobs(1, 1, state="paused")
     known = {"is_leader", "leader", "lock", "state", "host", "pid", "standbys"}
-    known |= {"renewed_at", "lease_renewed_at"}
+    known |= {"renewed_at", "processes", "heartbeat_interval", "shared"}
+    interval = info.get("heartbeat_interval") or 0
     return render_template(
         "toolkit_dashboard/cluster.html",
         info=info,
         leader=info.get("leader"),
-        renewed=info.get("renewed_at") or info.get("lease_renewed_at"),
-        standbys=info.get("standbys"),
+        renewed=info.get("renewed_at"),
+        standbys=info.get("standbys") or [],
+        processes=info.get("processes") or [],
+        interval=span_in_words(interval) if interval else None,
+        gone_after=span_in_words(GONE_AFTER * interval) if interval else None,
+        drop_after=span_in_words(DROP_AFTER * interval) if interval else None,
         extra={k: v for k, v in info.items() if k not in known},
         scheduled=scheduled,
         paused=paused,
