@@ -92,6 +92,10 @@ def _scheduled_part(
     merged = sorted(itertools.chain.from_iterable(times.values()))
     if latest_first:
         merged.reverse()
+    # Jobs removed since they were counted leave fewer run times than counted.
+    end = min(end, len(merged))
+    if end <= q.offset:
+        return []
     first, last = merged[q.offset], merged[end - 1]
     low, high = (last, first) if latest_first else (first, last)
     # Jobs strictly before the page's first run time, in the listing's order.
