@@ -95,6 +95,7 @@ class Auth:
         """
         from ..state import get_state
         from . import cli  # noqa: F401  (adds ``flask toolkit routes``)
+        from . import cookies
         from .authenticate import first_request_hook
 
         get_state(app).components["auth"] = AuthState()
@@ -102,6 +103,7 @@ class Auth:
             _adopt_store_tables(app)
         app.before_request(first_request_hook)
         app.context_processor(_csrf_context)
+        cookies.install(app)
 
     # -- identity -----------------------------------------------------------------
 
