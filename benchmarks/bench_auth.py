@@ -44,8 +44,9 @@ from flask_toolkit import require_permission
 from flask_toolkit import Toolkit
 
 Environ = dict[str, t.Any]
-# Every app has a secret key: with one, Flask opens the signed session cookie on every
-# request, which costs more than the rest of the auth path, so all variants pay it.
+# Every app has a secret key (the toolkit signs tokens with it). With one, Flask's own
+# session interface builds a signing serializer on every request, cookie or not; the
+# toolkit's skips that for requests without a cookie (see benchmarks/README.md).
 SECRET_KEY = "bench secret"
 PAYLOAD = {"tasks": [{"id": 1, "title": "Water the plants", "done": False}]}
 

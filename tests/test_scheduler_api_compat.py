@@ -227,6 +227,19 @@ def test_pause_and_resume_job(admin: h.Caller) -> None:
     assert response.json["next_run_time"] is not None
 
 
+def test_resume_a_job_whose_schedule_has_ended(admin: h.Caller) -> None:
+    """Flask-APScheduler answers 200 with null, and the job is gone."""
+    # Its first run would be in an hour, after its end: it is stored without a next
+    # run time, as a paused job is.
+    end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=30)
+    job = add(admin, trigger="interval", hours=1, end_date=end.isoformat())
+    assert job["next_run_time"] is None
+    response = admin.post("/scheduler/jobs/job1/resume")
+    assert response.status_code == 200
+    assert response.json is None
+    assert_no_job(admin.get("/scheduler/jobs/job1"))
+
+
 def test_pause_and_resume_job_not_found(admin: h.Caller) -> None:
     assert_no_job(admin.post("/scheduler/jobs/job1/pause"))
     assert_no_job(admin.post("/scheduler/jobs/job1/resume"))

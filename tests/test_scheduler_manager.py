@@ -306,12 +306,16 @@ def test_each_app_has_its_own_job_defaults(tmp_path: Path, sqlite_url: str) -> N
     copy.deepcopy(dict(second.config))
 
 
-@pytest.mark.parametrize("other", ["memory", "redis"])
+@pytest.mark.parametrize("other", ["memory", "redis", "sql"])
 def test_list_jobs_over_two_stores(
     tmp_path: Path, database_url: str, other: str, request: pytest.FixtureRequest
 ) -> None:
     """Pages over two stores follow one order, as if the jobs were in one store."""
-    second = "memory" if other == "memory" else request.getfixturevalue("redis_url")
+    second: t.Any = "memory"
+    if other == "redis":
+        second = request.getfixturevalue("redis_url")
+    elif other == "sql":  # two SQLAlchemy stores: merged on their run-time indexes
+        second = {"type": "sqlalchemy", "url": database_url, "tablename": "other_jobs"}
     app = make_app(
         database_url,
         str(tmp_path),

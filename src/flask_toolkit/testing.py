@@ -34,6 +34,7 @@ import typing as t
 
 from flask.testing import FlaskClient
 
+from .auth.authenticate import restore_hook
 from .auth.authenticate import TEST_IDENTITY_ENVIRON_KEY
 from .auth.identity import Identity
 
@@ -78,6 +79,10 @@ class IdentityClient(FlaskClient):
         ).with_credential("test", None)
         environ: dict[str, t.Any] = self.environ_base
         environ[TEST_IDENTITY_ENVIRON_KEY] = self.identity
+        if "toolkit" in self.application.extensions:
+            # An app that had TESTING off at its first request runs without the auth
+            # hook, which reads this identity: put it back.
+            restore_hook(self.application)
         return self
 
     def anonymous(self) -> IdentityClient:

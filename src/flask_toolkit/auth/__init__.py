@@ -7,6 +7,7 @@ See :doc:`/auth` for the guide. The pieces, one module each:
 - :mod:`.tokens`: signed bearer tokens and API keys;
 - :mod:`.stores`: where revocations and API key hashes are kept;
 - :mod:`.sessions`: ``login_user`` / ``logout_user`` and CSRF;
+- :mod:`.cookies`: Flask's session cookie, without its cost for requests without one;
 - :mod:`.decorators` and :mod:`.permissions`: access rules;
 - :mod:`.challenges`: 401 / 403 / login redirects and ``next`` validation;
 - :mod:`.cli`: ``flask toolkit routes``.

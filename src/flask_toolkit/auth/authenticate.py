@@ -21,6 +21,15 @@ For every request, in this order:
    the decorator, with the view's arguments.
 
 Nothing is checked until the app sets an identity loader, except default-deny.
+
+An app that uses none of it pays nothing per request: :meth:`.Auth.init_app` installs
+:func:`first_request_hook`, which at the app's first request puts
+:func:`authenticate_request` in its own place when the app needs it (an identity
+loader, ``TESTING`` for :mod:`flask_toolkit.testing`'s identities,
+``AUTH_DEFAULT_DENY``, or a view with a ``@login_required`` / ``@require_permission``
+rule) and otherwise removes itself. Setting an identity loader later, or an identity
+test client, puts the hook back (:func:`restore_hook`). ``AUTH_DEFAULT_DENY`` and
+``TESTING`` are read at that first request: set them before it.
 """
 
 from __future__ import annotations
@@ -61,6 +70,68 @@ if t.TYPE_CHECKING:
 #: WSGI environ key through which :mod:`flask_toolkit.testing` passes an identity
 #: (read only when ``app.testing`` is true; an HTTP client cannot set it).
 TEST_IDENTITY_ENVIRON_KEY = "flask_toolkit.test_identity"
+
+
+def first_request_hook() -> None:
+    """At the app's first request, decide whether it needs :func:`authenticate_request`.
+
+    Puts the hook in its own place in the app's ``before_request`` list, or removes
+    itself, then runs the hook if it stays: every ``before_request`` function costs a
+    chain of Python calls per request (Flask's ``ensure_sync`` around it), which an
+    app using none of the toolkit's auth should not pay.
+    """
+    app = _cv_app.get().app
+    funcs = app.before_request_funcs.get(None, [])
+    if first_request_hook not in funcs:  # another thread's first request decided
+        authenticate_request()
+        return
+    toolkit_state = app.extensions["toolkit"]
+    index = funcs.index(first_request_hook)
+    if hook_needed(app):
+        _set_hooks(app, [*funcs[:index], authenticate_request, *funcs[index + 1 :]])
+        authenticate_request()
+        return
+    toolkit_state.components["auth"].hook_index = index
+    toolkit_state.toolkit.auth._apps_without_hook.add(app)
+    _set_hooks(app, [*funcs[:index], *funcs[index + 1 :]])
+
+
+def hook_needed(app: Flask) -> bool:
+    """Whether a request to ``app`` can need :func:`authenticate_request`."""
+    config = app.config
+    if (
+        app.extensions["toolkit"].toolkit.auth._identity_loader is not None
+        or config["TESTING"]
+        or config["AUTH_DEFAULT_DENY"]
+    ):
+        return True
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods or ():
+            if protection_of(app, rule.endpoint, method).enforced:
+                return True
+    return False
+
+
+def restore_hook(app: Flask) -> None:
+    """Put :func:`authenticate_request` back in its place on ``app`` if the first
+    request removed it (an identity loader set, or an identity test client made,
+    after that request)."""
+    state: AuthState = app.extensions["toolkit"].components["auth"]
+    index = state.hook_index
+    if index is None:
+        return
+    state.hook_index = None
+    funcs = app.before_request_funcs.get(None, [])
+    _set_hooks(app, [*funcs[:index], authenticate_request, *funcs[index:]])
+
+
+def _set_hooks(app: Flask, funcs: list[t.Callable[[], t.Any]]) -> None:
+    # A new list rather than changing the old one in place: a request in another
+    # thread may be walking it.
+    if funcs:
+        app.before_request_funcs[None] = funcs
+    else:
+        app.before_request_funcs.pop(None, None)
 
 
 def authenticate_request() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import time
 import typing as t
+import weakref
 
 from flask import current_app
 from flask import Flask
@@ -84,6 +85,8 @@ class Auth:
     def __init__(self) -> None:
         self._identity_loader: IdentityLoader | None = None
         self._loader_is_async = False
+        #: Apps whose first request found no use for the auth hook and removed it.
+        self._apps_without_hook: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     def init_app(self, app: Flask) -> None:
         """Register the auth hooks on ``app``.
@@ -92,13 +95,15 @@ class Auth:
         """
         from ..state import get_state
         from . import cli  # noqa: F401  (adds ``flask toolkit routes``)
-        from .authenticate import authenticate_request
+        from . import cookies
+        from .authenticate import first_request_hook
 
         get_state(app).components["auth"] = AuthState()
         if self._identity_loader is not None:
             _adopt_store_tables(app)
-        app.before_request(authenticate_request)
+        app.before_request(first_request_hook)
         app.context_processor(_csrf_context)
+        cookies.install(app)
 
     # -- identity -----------------------------------------------------------------
 
@@ -113,6 +118,12 @@ class Auth:
         """
         self._identity_loader = loader
         self._loader_is_async = inspect.iscoroutinefunction(loader)
+        if self._apps_without_hook:
+            from .authenticate import restore_hook
+
+            for app in list(self._apps_without_hook):
+                restore_hook(app)
+            self._apps_without_hook.clear()
         return loader
 
     def is_configured(self, app: Flask | None = None) -> bool:

@@ -30,6 +30,9 @@ class AuthState:
     protection: dict[tuple[str, str], Protection] = dataclasses.field(
         default_factory=dict
     )
+    #: Where the first request took the auth hook out of ``before_request_funcs``
+    #: (the app needed none of it); ``None`` while it is installed.
+    hook_index: int | None = None
 
 
 def get_auth() -> Auth:

@@ -5,6 +5,8 @@ Registered on the blueprint by :func:`~flask_toolkit.scheduler.api.create_bluepr
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app
 from flask import request
 from flask import url_for
@@ -164,9 +166,21 @@ def resume_job(job_id: str) -> ResponseReturnValue:
     from apscheduler.jobstores.base import JobLookupError
 
     body()
-    refuse_unregistered(find_job(job_id), "resumed")
+    job = find_job(job_id)
+    refuse_unregistered(job, "resumed")
+    # What APScheduler's resume_job does, from the job just read rather than reading
+    # it once more: the next run time from now (an instant, so UTC will do), or the
+    # job's removal when its schedule has ended.
+    next_run_time = job.trigger.get_next_fire_time(
+        None, dt.datetime.now(dt.timezone.utc)
+    )
+    manager = scheduler_manager()
     try:
-        job = scheduler_manager().resume_job(job_id)
+        if next_run_time is None:
+            manager.remove_job(job_id)
+            job = None
+        else:
+            job = manager.modify_job(job_id, next_run_time=next_run_time)
     except JobLookupError:
         raise not_found(job_id) from None
     audit("resume_job", job_id)

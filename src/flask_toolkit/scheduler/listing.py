@@ -11,7 +11,9 @@ In the SQLAlchemy store the order comes from the ``next_run_time`` index (schedu
 jobs) and the primary key (paused jobs, in a query of their own), so a page costs
 about the same in a store of 100,000 jobs as in one of 10,000. Over several stores,
 each store gives the ids and run times of its first ``offset + limit`` jobs in order
-(nothing un-pickled); they are merged, and only the page's jobs are loaded.
+(nothing un-pickled); they are merged, and only the page's jobs are loaded. SQLAlchemy
+stores in run-time order do better (:mod:`.merging`): only their run times are read
+for the jobs before the page.
 """
 
 from __future__ import annotations
@@ -69,6 +71,63 @@ def _restore(store: t.Any, rows: t.Iterable[tuple[t.Any, bytes]]) -> dict[str, t
     return jobs
 
 
+def span_of(table: sa.Table, q: PageQuery) -> list[t.Any]:
+    """The ``next_run_time`` conditions of ``q``'s run-time span."""
+    nrt = table.c.next_run_time
+    span: list[t.Any] = []
+    if q.start is not None:
+        span.append(nrt >= q.start)
+    if q.end is not None:
+        span.append(nrt <= q.end)
+    return span
+
+
+def count_sqlalchemy(
+    conn: sa.Connection, table: sa.Table, q: PageQuery
+) -> tuple[int, int]:
+    """How many scheduled and paused jobs of the store ``q`` lists."""
+    nrt = table.c.next_run_time
+    span = span_of(table, q)
+    if span:  # the jobs due in a span: counted over that span of the index
+        scheduled = int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(*span)
+            ).scalar()
+            or 0
+        )
+        paused = 0
+    else:
+        # A bare COUNT(*) is the cheapest count there is (SQLite counts the
+        # smallest index's pages without reading rows); paused jobs are the
+        # NULLs at the start of the next_run_time index.
+        paused = int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(nrt.is_(None))
+            ).scalar()
+            or 0
+        )
+        every = conn.execute(sa.select(sa.func.count()).select_from(table))
+        scheduled = int(every.scalar() or 0) - paused
+    scheduled = scheduled if q.state != "paused" else 0
+    paused = paused if q.state != "scheduled" else 0
+    return scheduled, paused
+
+
+def loader_sqlalchemy(store: SQLAlchemyJobStore) -> Loader:
+    """Loads (un-pickles) the jobs with the given ids from ``store``."""
+    table = store.jobs_t
+    job_id = table.c.id
+
+    def load(ids: list[str]) -> dict[str, t.Any]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(job_id, table.c.job_state).where(job_id.in_(ids))
+            ).all()
+        return _restore(store, ((row[0], row[1]) for row in rows))
+
+    return load
+
+
 def window_sqlalchemy(
     store: SQLAlchemyJobStore, q: PageQuery, offset: int, limit: int
 ) -> Window:
@@ -81,37 +140,12 @@ def window_sqlalchemy(
     """
     table = store.jobs_t
     nrt, job_id = table.c.next_run_time, table.c.id
-    span: list[t.Any] = []
-    if q.start is not None:
-        span.append(nrt >= q.start)
-    if q.end is not None:
-        span.append(nrt <= q.end)
+    span = span_of(table, q)
     with_scheduled = q.state != "paused"
     with_paused = q.state != "scheduled" and not span
     entries: list[Entry] = []
     with store.engine.connect() as conn:
-        if span:  # the jobs due in a span: counted over that span of the index
-            scheduled = int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(table).where(*span)
-                ).scalar()
-                or 0
-            )
-            paused = 0
-        else:
-            # A bare COUNT(*) is the cheapest count there is (SQLite counts the
-            # smallest index's pages without reading rows); paused jobs are the
-            # NULLs at the start of the next_run_time index.
-            paused = int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(table).where(nrt.is_(None))
-                ).scalar()
-                or 0
-            )
-            every = conn.execute(sa.select(sa.func.count()).select_from(table))
-            scheduled = int(every.scalar() or 0) - paused
-        scheduled = scheduled if with_scheduled else 0
-        paused = paused if with_paused else 0
+        scheduled, paused = count_sqlalchemy(conn, table, q)
         if q.sort in ("id", "-id"):
             where = list(span)
             if not with_paused:
@@ -147,15 +181,7 @@ def window_sqlalchemy(
                     .offset(max(0, offset - scheduled))
                 ).scalars()
                 entries.extend((None, i) for i in ids)
-
-    def load(ids: list[str]) -> dict[str, t.Any]:
-        with store.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(job_id, table.c.job_state).where(job_id.in_(ids))
-            ).all()
-        return _restore(store, ((row[0], row[1]) for row in rows))
-
-    return entries, scheduled + paused, load
+    return entries, scheduled + paused, loader_sqlalchemy(store)
 
 
 def window_redis(store: t.Any, q: PageQuery, offset: int, limit: int) -> Window:
@@ -274,6 +300,16 @@ def list_page(
         ids = [job_id for _, job_id in entries]
         jobs = load(ids) if ids else {}
         return [jobs[i] for i in ids if i in jobs], total
+    stores = {alias: scheduler.lookup_jobstore(alias) for alias in aliases}
+    if (
+        sort != "id"
+        and sort != "-id"
+        and all(isinstance(store, SQLAlchemyJobStore) for store in stores.values())
+    ):
+        from .merging import page_over_stores
+
+        placed, total, sql_loaders = page_over_stores(stores, query)
+        return _load_placed(placed, sql_loaders), total
     # Several stores: the first offset + limit entries of each (ids and run times,
     # nothing un-pickled), merged in order; then only the page's jobs are loaded.
     # Each entry becomes a plain tuple that sorts in the listing's order, so the
@@ -302,9 +338,16 @@ def list_page(
     page_items = [
         (item[-2], item[-1]) for item in merged[query.offset :][: query.limit]
     ]
+    return _load_placed(page_items, loaders), total
+
+
+def _load_placed(
+    page_items: list[tuple[str, str]], loaders: dict[str, Loader]
+) -> list[t.Any]:
+    """The jobs of ``(job id, store alias)`` pairs, in order, one load per store."""
     loaded: dict[str, dict[str, t.Any]] = {}
-    for alias in aliases:
+    for alias, load in loaders.items():
         wanted = [job_id for job_id, where in page_items if where == alias]
-        loaded[alias] = loaders[alias](wanted) if wanted else {}
+        loaded[alias] = load(wanted) if wanted else {}
     jobs_of_page = [loaded[alias].get(job_id) for job_id, alias in page_items]
-    return [job for job in jobs_of_page if job is not None], total
+    return [job for job in jobs_of_page if job is not None]
