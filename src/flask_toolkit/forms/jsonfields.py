@@ -290,6 +290,9 @@ def _choices(field: t.Any, value: t.Any, from_query: bool) -> list[t.Any]:
     return [_choice(field, item, False) for item in value]
 
 
+#: The converters of number fields (their values compare with numbers).
+NUMBER_CONVERTERS: frozenset[Converter] = frozenset({_to_int, _to_float, _to_decimal})
+
 #: Most specific first; the first ``isinstance`` match wins.
 _BY_CLASS: tuple[tuple[type, Converter], ...] = (
     (f.BooleanField, _to_bool),
