@@ -130,7 +130,8 @@ def _plan_field(attr: str, field: t.Any) -> FastField | None:
     if info.plain and info.inline_validator is None:
         found = [_check(v, info.converter) for v in field.validators]
         if None not in found:
-            checks = t.cast(tuple[Check, ...], tuple(found))
+            # Checks that always pass (for a value sent in the body) are left out.
+            checks = tuple(c for c in found if c is not None and c[0] != _PASS)
     return FastField(
         attr=attr,
         key=field.name,
@@ -163,8 +164,6 @@ def plan_for(cls: type, locale: str | None) -> Plan | None:
 
 def _passes(checks: tuple[Check, ...], data: t.Any) -> bool:
     for kind, a, b in checks:
-        if kind == _PASS:
-            continue
         if kind == _RANGE:
             if (
                 data is None
@@ -274,7 +273,7 @@ def validated_from_request(
             field.data = None
             pending.append((attr, field))
             continue
-        if checks is not None and _passes(checks, data):
+        if checks is not None and (not checks or _passes(checks, data)):
             state["errors"] = []
         else:
             pending.append((attr, field))

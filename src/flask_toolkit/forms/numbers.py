@@ -106,10 +106,12 @@ class OutOfRange:
         return f"<number out of range: {self.head}...>"
 
 
+_get_int_limit = getattr(sys, "get_int_max_str_digits", None)  # Python >= 3.10.7
+
+
 def _int_limit() -> int | None:
     """Python's own integer digit limit, when it is in force and not above ours."""
-    getter = getattr(sys, "get_int_max_str_digits", None)
-    limit = getter() if getter is not None else 0
+    limit = _get_int_limit() if _get_int_limit is not None else 0
     return limit if 0 < limit <= MAX_INT_DIGITS else None
 
 
