@@ -283,3 +283,17 @@ def test_forms_it_does_not_take_go_the_general_way() -> None:
     plan = fastpath.plan_for(WithFilter, None)
     assert plan is not None and not plan.fields[0].direct
     assert fastpath.plan_for(WithDefault, None) is None
+
+
+@pytest.mark.parametrize(
+    "literal", ["1e1001", "-1e-1001", "9" * 5000, "1." + "0" * 1200, "NaN", "-Infinity"]
+)
+def test_numbers_out_of_range_answer_alike(literal: str) -> None:
+    for key in ("priority", "estimate", "price", "serial", "title"):
+        text = json.dumps({**VALID_TASK, key: 0}).replace(
+            f'"{key}": 0', f'"{key}": {literal}'
+        )
+        assert literal in text
+        fast = answers("task", "fast", False, text, "")
+        assert fast == answers("task", "general", False, text, ""), text
+        assert fast[0] == 400 or literal in ("NaN", "-Infinity")

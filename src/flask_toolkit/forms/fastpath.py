@@ -25,10 +25,11 @@ toolkit's own. The result — ``form.errors``, ``form.data``, ``valid_data``, ea
 field's ``data``, ``raw_data`` and ``errors`` — is the general path's, which
 ``tests/test_fastpath.py`` checks on generated inputs.
 
-Only forms whose template shares every field are taken (plain field classes, no
-``FormField``/``FieldList``, no callable or mutable defaults, no ``filters``, no
-``filter_<name>``/``validate_<name>`` methods, no per-request choices), for a body
-without a query string; anything else takes the general path.
+Only forms whose template shares every field are taken (no ``FormField`` or
+``FieldList``, no callable or mutable defaults, no per-request choices, no
+``filter_<name>`` method), and only when the form reads no query string; anything else
+takes the general path. Fields with ``filters`` or a ``validate_<name>`` method are
+filled and checked the general way within the fast path.
 """
 
 from __future__ import annotations
