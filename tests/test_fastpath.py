@@ -68,6 +68,7 @@ class Task(MetaForm):
     luck = IntegerField(validators=[not_thirteen])
     colour = StringField(validators=[AnyOf(["red", "blue"])])
     maybe = StringField(validators=[InputRequired(), Nullable()])
+    ratio = FloatField()
 
 
 class Small(MetaForm):
@@ -164,9 +165,10 @@ PLAUSIBLE = {
     "size": st.sampled_from([1, 2, 3, 4]),
     "day": st.sampled_from(["2024-01-01", "2024-13-01"]),
     "at": st.sampled_from(["2024-01-01T10:00", "noon"]),
-    "luck": st.sampled_from([12, 13]),
+    "luck": st.sampled_from([12, 13, 2**63, -(2**63) - 1, 2**63 - 1]),
     "colour": st.sampled_from(["red", "green"]),
     "maybe": st.none() | TEXT,
+    "ratio": st.floats() | st.integers(),
     "name": st.sampled_from(["ab", "abcd", " ", ""]),
     "count": st.integers(min_value=0, max_value=10),
 }
@@ -221,6 +223,10 @@ def test_known_inputs_answer_alike(partial: bool, language: str) -> None:
         {**VALID_TASK, "luck": 13, "colour": "green", "other": 1, "at": "noon"},
         {**VALID_TASK, "title": None, "serial": None, "day": 20240101},
         {**VALID_TASK, "note": "x" * 6, "done": "yes", "priority": True},
+        {**VALID_TASK, "luck": 2**63, "title": "a\x00b", "estimate": 1e308 * 10},
+        {**VALID_TASK, "luck": -(2**63) - 1, "priority": 2**63, "done": 1},
+        {**VALID_TASK, "ratio": float("inf")},
+        {**VALID_TASK, "ratio": float("nan")},
     ]
     statuses = {assert_same("task", body, partial, language)[0] for body in bodies}
     assert statuses == {200, 400}

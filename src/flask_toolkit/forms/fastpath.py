@@ -40,6 +40,9 @@ import typing as t
 import weakref
 
 from flask import request
+from wtforms.fields import BooleanField
+from wtforms.fields import FloatField
+from wtforms.fields import IntegerField
 from wtforms.validators import Length
 from wtforms.validators import Regexp
 
@@ -53,6 +56,8 @@ from .form import MetaForm
 from .form import refuse_wrong_source
 from .form import sources_for
 from .form import split_sources
+from .jsonfields import INT64_MAX
+from .jsonfields import INT64_MIN
 from .loading import collect_unknown
 from .loading import NO_UNKNOWN
 from .loading import put
@@ -70,6 +75,15 @@ _PASS, _DATA, _RANGE, _LENGTH, _REGEXP = 0, 1, 2, 3, 4
 _NOOP = (jsonfields.AllowBigIntegers, jsonfields.AllowNonFinite, Nullable, NotNull)
 _MATCHERS = (re.match, re.fullmatch, re.search)
 _BOUND = (int, float, decimal.Decimal, type(None))
+#: Converters that return a body value of exactly this type unchanged when it is a
+#: string without NUL, an integer in the signed 64-bit range, a boolean, or a finite
+#: float; the fast path takes such a value without the call.
+_AS_IS: dict[t.Any, type] = {
+    jsonfields.to_str: str,
+    jsonfields.converter_for_class(IntegerField): int,
+    jsonfields.converter_for_class(BooleanField): bool,
+    jsonfields.converter_for_class(FloatField): float,
+}
 
 Check = tuple[int, t.Any, t.Any]
 
@@ -86,6 +100,8 @@ class FastField(t.NamedTuple):
     required: bool
     #: the inline checks, or ``None`` when the general path always checks the field
     checks: tuple[Check, ...] | None
+    #: the JSON type the converter returns as it is (see :data:`_AS_IS`), if any
+    as_is: type | None
 
 
 class Plan(t.NamedTuple):
@@ -142,6 +158,7 @@ def _plan_field(attr: str, field: t.Any) -> FastField | None:
         direct=info.direct,
         required=info.required,
         checks=checks,
+        as_is=_AS_IS.get(info.converter),
     )
 
 
@@ -245,6 +262,7 @@ def validated_from_request(
         direct,
         required,
         checks,
+        as_is,
     ) in plan.fields:
         field: t.Any = new(field_class)
         state = proto_state.copy()
@@ -267,13 +285,22 @@ def validated_from_request(
             continue
         state["_toolkit_state"] = SENT
         state["raw_data"] = [value]
-        try:
-            data = field.data = convert(field, value, False)
-        except jsonfields.InvalidValue as e:
-            state["process_errors"] = [e.message]
-            field.data = None
-            pending.append((attr, field))
-            continue
+        kind = type(value)
+        if kind is as_is and (
+            (kind is str and "\x00" not in value)
+            or (kind is int and INT64_MIN <= value <= INT64_MAX)
+            or kind is bool
+            or (kind is float and value - value == 0.0)  # finite
+        ):
+            data = field.data = value  # what the converter returns for it
+        else:
+            try:
+                data = field.data = convert(field, value, False)
+            except jsonfields.InvalidValue as e:
+                state["process_errors"] = [e.message]
+                field.data = None
+                pending.append((attr, field))
+                continue
         if checks is not None and (not checks or _passes(checks, data)):
             state["errors"] = []
         else:

@@ -314,6 +314,11 @@ def _parse_method(cls: type) -> t.Any:
     return None
 
 
+def converter_for_class(cls: type) -> Converter:
+    """The converter of a field class (see :func:`converter_for`)."""
+    return converter_for(object.__new__(cls))
+
+
 def converter_for(field: t.Any) -> Converter:
     """Return the converter for a field (cached per field class).
 
