@@ -212,7 +212,8 @@ def validated_from_request(
 
     :returns: ``(form, valid)``, exactly what ``cls.from_request(sources)`` and
         validating it give; ``None`` when the form or the request is not one the
-        fast path takes (nothing has been read then).
+        fast path takes (a body it read is cached on the request, so the general
+        path reads the same bytes).
     :raises flask_toolkit.forms.body.BadBody: when the body is not a JSON object.
     """
     meta_class = cls._wtforms_meta
