@@ -85,6 +85,8 @@ def iso(value: t.Any) -> t.Any:
 
 def json_ready(value: t.Any) -> t.Any:
     """``value`` with every datetime and date inside dicts and lists written as text."""
+    if type(value) is str:  # the common leaf (error messages), answered first
+        return value
     if isinstance(value, dict):
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -1,6 +1,7 @@
 """Request validation: :class:`MetaForm` and the :func:`validate_data` decorator.
 
-The modules, from the top down: :mod:`.decorator` (the view decorator), :mod:`.form`
+The modules, from the top down: :mod:`.decorator` (the view decorator),
+:mod:`.fastpath` (its one-pass path for JSON bodies and plain fields), :mod:`.form`
 (``MetaForm``), :mod:`.body` (reading the JSON body), :mod:`.loading`,
 :mod:`.checking`, :mod:`.templates` (filling and checking fields), :mod:`.jsonfields`,
 :mod:`.required`, :mod:`.nulls`, :mod:`.messages` (values, "required" and "null"

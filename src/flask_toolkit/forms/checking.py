@@ -44,17 +44,21 @@ from .required import SENT
 
 
 def validate_form(
-    form: t.Any, extra: t.Mapping[str, t.Sequence[t.Any]] | None = None
+    form: t.Any,
+    extra: t.Mapping[str, t.Sequence[t.Any]] | None = None,
+    fields: t.Iterable[tuple[str, t.Any]] | None = None,
 ) -> bool:
     """Validate a form filled by :func:`~flask_toolkit.forms.loading.load`.
 
     :param form: the form.
     :param extra: attribute name -> extra validators, as in WTForms.
+    :param fields: ``(attribute, field)`` pairs to validate, when not all of them
+        (the others are known to be valid; see :mod:`~flask_toolkit.forms.fastpath`).
     """
     ok = True
     partial = form.__dict__.get("_toolkit_partial", False)
     not_null: frozenset[str] | None = None
-    for attr, field in form._fields.items():
+    for attr, field in form._fields.items() if fields is None else fields:
         state = field.__dict__
         info = state.get("_toolkit_info") or info_of(field, form, attr)
         sent = state.get("_toolkit_state", MISSING)

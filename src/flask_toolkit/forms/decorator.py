@@ -12,6 +12,7 @@ from ..errors import error_response
 from .body import BadBody
 from .body import setting
 from .checking import validate_form
+from .fastpath import validated_from_request
 from .form import check_sources
 from .form import MetaForm
 
@@ -96,16 +97,30 @@ def validate_data(
         check_signature(view, param, form_class)
         is_async = inspect.iscoroutinefunction(view)
         direct = validate_is_ours(form_class)
+        # The fast path stands for MetaForm's own from_request and validate.
+        fast_path = direct and getattr(
+            form_class.from_request, "__func__", None
+        ) is getattr(MetaForm.from_request, "__func__", None)
 
         @functools.wraps(view)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
             try:
-                form = form_class.from_request(sources)
+                fast = (
+                    validated_from_request(form_class, sources, partial)
+                    if fast_path
+                    else None
+                )
+                if fast is None:
+                    form = form_class.from_request(sources)
             except BadBody as e:
                 return error_response(e.code or 400, e.msg)
-            if partial:
-                form.__dict__["_toolkit_partial"] = True
-            if not (validate_form(form) if direct else form.validate()):
+            if fast is not None:
+                form, ok = fast
+            else:
+                if partial:
+                    form.__dict__["_toolkit_partial"] = True
+                ok = validate_form(form) if direct else form.validate()
+            if not ok:
                 return error_response(setting("TOOLKIT_VALIDATION_STATUS"), form.errors)
             kwargs[param] = form
             if is_async:

@@ -60,6 +60,7 @@ from .messages import resolve_locale
 from .messages import translations_for
 from .required import MISSING
 from .required import NULL
+from .required import SENT
 
 if t.TYPE_CHECKING:
     from werkzeug.datastructures import MultiDict
@@ -337,22 +338,21 @@ def locale_of(meta: t.Any) -> str | None:
 def sent_data(form: t.Any, *, keep_null: bool) -> dict[str, t.Any]:
     """The fields the client sent, by attribute name (``None`` for explicit nulls)."""
     out: dict[str, t.Any] = {}
-    csrf_name = form.meta.csrf_field_name if form.meta.csrf else None
+    meta = form.meta
+    csrf_name = meta.csrf_field_name if meta.csrf else None
     for attr, field in form._fields.items():
         state = field.__dict__
         sent = state.get("_toolkit_state", MISSING)
-        if sent == MISSING or attr == csrf_name:
-            continue
-        if sent == NULL:
-            if keep_null:
-                out[attr] = None
-            continue
-        info = state.get("_toolkit_info")
-        out[attr] = (
-            field.data
-            if info is not None and info.kind == SIMPLE
-            else _sent_value(field, keep_null)
-        )
+        if sent == SENT:
+            if attr != csrf_name:
+                info = state.get("_toolkit_info")
+                out[attr] = (
+                    field.data
+                    if info is not None and info.kind == SIMPLE
+                    else _sent_value(field, keep_null)
+                )
+        elif sent == NULL and keep_null and attr != csrf_name:
+            out[attr] = None
     return out
 
 

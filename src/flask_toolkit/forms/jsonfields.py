@@ -290,6 +290,9 @@ def _choices(field: t.Any, value: t.Any, from_query: bool) -> list[t.Any]:
     return [_choice(field, item, False) for item in value]
 
 
+#: The converters of number fields (their values compare with numbers).
+NUMBER_CONVERTERS: frozenset[Converter] = frozenset({_to_int, _to_float, _to_decimal})
+
 #: Most specific first; the first ``isinstance`` match wins.
 _BY_CLASS: tuple[tuple[type, Converter], ...] = (
     (f.BooleanField, _to_bool),
@@ -309,6 +312,11 @@ def _parse_method(cls: type) -> t.Any:
         if "process_formdata" in klass.__dict__:
             return klass.__dict__["process_formdata"]
     return None
+
+
+def converter_for_class(cls: type) -> Converter:
+    """The converter of a field class (see :func:`converter_for`)."""
+    return converter_for(object.__new__(cls))
 
 
 def converter_for(field: t.Any) -> Converter:

@@ -35,7 +35,7 @@ if t.TYPE_CHECKING:
 SIMPLE, NESTED, LIST = 0, 1, 2
 
 #: ``form._toolkit_unknown`` when every key was known (shared, never changed).
-_NONE: t.Mapping[str, list[str]] = types.MappingProxyType({})
+NO_UNKNOWN: t.Mapping[str, list[str]] = types.MappingProxyType({})
 
 
 class FieldInfo(t.NamedTuple):
@@ -161,18 +161,18 @@ def load(
             if isinstance(field, FormField):
                 load(field.form, {}, None, top=False)
     if known.issuperset(body) and (not query or known.issuperset(query)):
-        form._toolkit_unknown = _NONE
+        form._toolkit_unknown = NO_UNKNOWN
         return
     unknown: dict[str, list[str]] = {}
     meta = form.meta
     if getattr(meta, "unknown_fields", "error") == "error":
-        _collect_unknown(meta, body, known, unknown)
+        collect_unknown(meta, body, known, unknown)
         if query:
-            _collect_unknown(meta, query, known, unknown)
+            collect_unknown(meta, query, known, unknown)
     form._toolkit_unknown = unknown
 
 
-def _collect_unknown(
+def collect_unknown(
     meta: t.Any,
     source: t.Iterable[str],
     known: frozenset[str] | set[str],

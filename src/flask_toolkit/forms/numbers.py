@@ -106,10 +106,12 @@ class OutOfRange:
         return f"<number out of range: {self.head}...>"
 
 
+_get_int_limit = getattr(sys, "get_int_max_str_digits", None)  # Python >= 3.10.7
+
+
 def _int_limit() -> int | None:
     """Python's own integer digit limit, when it is in force and not above ours."""
-    getter = getattr(sys, "get_int_max_str_digits", None)
-    limit = getter() if getter is not None else 0
+    limit = _get_int_limit() if _get_int_limit is not None else 0
     return limit if 0 < limit <= MAX_INT_DIGITS else None
 
 
@@ -157,6 +159,27 @@ def parse_float(literal: str) -> float | OutOfRange:
     return float(value)
 
 
+_decoders: dict[tuple[t.Any, t.Any], t.Any] = {}
+
+
+def _plain_decoder(parse_int: t.Any, parse_constant: t.Any) -> t.Any:
+    """``json.loads`` without a float hook, its decoder built once per set of hooks:
+    ``json.loads`` with any hook builds a new ``JSONDecoder`` (and its scanner) on
+    every call, which costs more than decoding a small body. Decoders keep no state
+    between calls (``json`` shares its own default one between threads the same way).
+    """
+    key = (parse_int, parse_constant)
+    decode = _decoders.get(key)
+    if decode is None:
+        decode = json.JSONDecoder(
+            parse_int=parse_int, parse_constant=parse_constant
+        ).decode
+        if len(_decoders) >= 16:  # a caller passing a new hook per call
+            _decoders.clear()
+        _decoders[key] = decode
+    return decode
+
+
 def loads(text: str, *, decimals: bool, parse_constant: t.Any) -> t.Any:
     """``json.loads(text)`` with numbers bounded as the module doc says.
 
@@ -189,7 +212,7 @@ def loads(text: str, *, decimals: bool, parse_constant: t.Any) -> t.Any:
                     parse_constant=parse_constant,
                 )
             if not any(checking.flags[signal] for signal in _BEYOND):
-                value = json.loads(text, parse_int=ints, parse_constant=parse_constant)
+                value = _plain_decoder(ints, parse_constant)(text)
     except ValueError as e:  # an integer longer than int() takes, or not JSON
         if "integer string conversion" not in str(e):
             raise
