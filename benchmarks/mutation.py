@@ -59,6 +59,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["src/flask_toolkit/scheduler/schemas.py"],
         [
             "tests/test_scheduler_api_validation.py",
+            "tests/test_scheduler_api_rules.py",
             "tests/test_scheduler_api_compat.py",
             "tests/test_scheduler_api_security.py",
             "tests/test_scheduler_api_listing.py",
