@@ -44,6 +44,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_auth_security.py",
             "tests/test_auth_session.py",
             "tests/test_auth_stores.py",
+            "tests/test_auth_answers.py",
         ],
     ),
     "forms": (
