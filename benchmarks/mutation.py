@@ -45,6 +45,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_auth_session.py",
             "tests/test_auth_stores.py",
             "tests/test_auth_answers.py",
+            "tests/test_auth_hostile.py",
         ],
     ),
     "forms": (

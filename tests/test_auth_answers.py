@@ -19,6 +19,7 @@ from flask_toolkit.auth.tokens import MAX_TOKEN_LENGTH
 from tests import _auth_app
 
 from ._auth_app import FakeUser
+from .test_auth_security import _csrf_of
 
 REALM = 'Bearer realm="api"'
 
@@ -206,3 +207,150 @@ def test_other_query_parameters_are_fine(
     )
     assert response.status_code == 200
     assert response.json["id"] == 2
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "not a mapping",
+        {"sid": "s-1", "exp": 4e9, "ver": 1},  # no user
+        {"sub": None, "sid": "s-1", "exp": 4e9, "ver": 1},
+        {"sub": 2, "exp": 4e9, "ver": 1},  # no session id
+        {"sub": 2, "sid": 7, "exp": 4e9, "ver": 1},
+        {"sub": 2, "sid": "s-1", "ver": 1},  # no expiry
+        {"sub": 2, "sid": "s-1", "exp": "4e9", "ver": 1},
+    ],
+)
+def test_malformed_session_entry(
+    client: FlaskClient, users: dict[int, FakeUser], entry: t.Any
+) -> None:
+    with client.session_transaction() as sess:
+        sess["_toolkit_auth"] = entry
+    message = "The login session is not valid; log in again."
+    assert answer(client.get("/api/me")) == (
+        401,
+        message,
+        challenge("invalid_token", message),
+    )
+
+
+def test_expired_session_entry(client: FlaskClient, users: dict[int, FakeUser]) -> None:
+    with client.session_transaction() as sess:
+        sess["_toolkit_auth"] = {"sub": 2, "sid": "s-1", "exp": time.time() - 1}
+    message = "The login session has expired; log in again."
+    assert answer(client.get("/api/me")) == (
+        401,
+        message,
+        challenge("invalid_token", message),
+    )
+
+
+def _login_routes(app: Flask, users: dict[int, FakeUser]) -> None:
+    from flask import request
+
+    from flask_toolkit import current_identity
+    from flask_toolkit import login_required
+    from flask_toolkit import login_user
+    from flask_toolkit import logout_user
+    from flask_toolkit import public
+
+    def who() -> dict[str, t.Any]:
+        return {
+            "id": current_identity.id,
+            "method": current_identity.method,
+            "credential_id": current_identity.credential_id,
+            "expires_at": current_identity.expires_at,
+        }
+
+    @app.post("/api/login-here")
+    @public
+    def login_here() -> dict[str, t.Any]:
+        remember = request.args.get("remember") == "1"
+        if remember:
+            login_user(_auth_app.identity_of(users[2]), remember=True)
+        else:
+            login_user(_auth_app.identity_of(users[2]))
+        return who()
+
+    @app.post("/api/logout-here")
+    @login_required
+    def logout_here() -> dict[str, t.Any]:
+        logout_user()
+        return who()
+
+
+def _session_cookie(response: t.Any) -> str:
+    (cookie,) = [
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")
+    ]
+    return str(cookie)
+
+
+def test_login_continues_the_request_as_the_new_session(
+    app: Flask, client: FlaskClient, users: dict[int, FakeUser]
+) -> None:
+    _login_routes(app, users)
+    before = time.time()
+    response = client.post("/api/login-here", json={})
+    assert response.status_code == 200
+    body = response.json
+    with client.session_transaction() as sess:
+        entry = sess["_toolkit_auth"]
+    assert (body["id"], body["method"]) == (2, "session")
+    assert (body["credential_id"], body["expires_at"]) == (entry["sid"], entry["exp"])
+    assert before + 7 * 24 * 3600 - 1 <= body["expires_at"] <= time.time() + 7 * 86400
+    # Without remember=True the cookie ends with the browser session.
+    assert "Expires=" not in _session_cookie(response)
+    remembered = app.test_client().post("/api/login-here?remember=1", json={})
+    assert "Expires=" in _session_cookie(remembered)
+
+
+def test_logout_ends_the_session_for_the_rest_of_the_request(
+    app: Flask, client: FlaskClient, toolkit: Toolkit, users: dict[int, FakeUser]
+) -> None:
+    _login_routes(app, users)
+    client.post("/api/login-here", json={})
+    csrf = {"X-CSRFToken": _csrf_of(client, app)}
+    response = client.post("/api/logout-here", json={}, headers=csrf)
+    assert response.json == {
+        "id": None,
+        "method": None,
+        "credential_id": None,
+        "expires_at": None,
+    }
+    # A bearer caller stays who they are: logout_user() ends session logins only.
+    token = toolkit.auth.issue_token(_auth_app.identity_of(users[2]))
+    response = client.post(
+        "/api/logout-here", json={}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert (response.json["id"], response.json["method"]) == (2, "token")
+
+
+@pytest.mark.parametrize(
+    ("path", "user", "message"),
+    [
+        (
+            "/api/either",
+            1,
+            "You need one of the permissions 'reports:read', 'admin:users' for this.",
+        ),
+        (
+            "/api/both",
+            4,
+            "You lack the permission 'tasks:read', 'reports:read' needed for this.",
+        ),
+        ("/api/both", 1, "You lack the permission 'reports:read' needed for this."),
+        ("/api/objects/3", 2, "You are not allowed to act on this object."),
+    ],
+)
+def test_forbidden_messages(
+    client: FlaskClient,
+    toolkit: Toolkit,
+    users: dict[int, FakeUser],
+    path: str,
+    user: int,
+    message: str,
+) -> None:
+    token = toolkit.auth.issue_token(_auth_app.identity_of(users[user]))
+    response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert answer(response) == (403, message, None)
