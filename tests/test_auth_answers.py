@@ -354,3 +354,58 @@ def test_forbidden_messages(
     token = toolkit.auth.issue_token(_auth_app.identity_of(users[user]))
     response = client.get(path, headers={"Authorization": f"Bearer {token}"})
     assert answer(response) == (403, message, None)
+
+
+def test_anonymous_caller_is_told_how_to_authenticate(
+    app: Flask, client: FlaskClient, users: dict[int, FakeUser]
+) -> None:
+    response = client.get("/api/me")
+    assert answer(response) == (
+        401,
+        "Authentication is required: send 'Authorization: Bearer <token>', an API"
+        " key in the 'X-API-Key' header, or log in.",
+        REALM,  # no error: nothing was sent that could be refused
+    )
+
+
+def test_realm_is_quoted_in_the_challenge(
+    app: Flask, client: FlaskClient, users: dict[int, FakeUser]
+) -> None:
+    app.config["AUTH_REALM"] = 'team "blue" \\ ops'
+    response = client.get("/api/me")
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="team \\"blue\\" \\\\ ops"'
+    )
+
+
+def test_expired_token_message(
+    client: FlaskClient, toolkit: Toolkit, users: dict[int, FakeUser]
+) -> None:
+    import time_machine
+
+    token = toolkit.auth.issue_token(_auth_app.identity_of(users[2]))
+    with time_machine.travel(time.time() + 2 * 3600, tick=False):
+        response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    message = "The bearer token has expired; request a new one."
+    assert answer(response) == (401, message, challenge("invalid_token", message))
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/dashboard?tab=2"])
+def test_html_login_redirect_keeps_the_page(
+    client: FlaskClient, users: dict[int, FakeUser], path: str
+) -> None:
+    from urllib.parse import parse_qs
+    from urllib.parse import urlsplit
+
+    response = client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert (location.path, parse_qs(location.query)) == ("/login", {"next": [path]})
+
+
+def test_login_without_next_goes_home(
+    client: FlaskClient, users: dict[int, FakeUser]
+) -> None:
+    response = client.get("/login?as=2", headers={"Accept": "text/html"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
