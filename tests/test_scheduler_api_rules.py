@@ -196,6 +196,16 @@ def test_no_tasks_registered(tmp_path: Path) -> None:
                 " scheduled. Allowed: none."
             ]
         }
+        toolkit.scheduler.register(h.job1)
+        toolkit.scheduler.register(h.blocker)
+        response = caller.post("/scheduler/jobs", {"id": "new", "func": "os:system"})
+        assert refused(response) == {
+            "func": [
+                "'os:system' is not a registered task; only registered tasks can be"
+                " scheduled. Allowed: 'tests._scheduler_api:blocker',"
+                " 'tests._scheduler_api:job1'."
+            ]
+        }
     finally:
         with app.app_context():
             toolkit.scheduler.shutdown(wait=True)
