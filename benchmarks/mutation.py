@@ -122,6 +122,8 @@ def mutmut_config(
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
         f"pytest_add_cli_args = {toml_list(pytest_args)}\n"
         "use_git_change_detection = false\n"
+        # Some auth tests log in to the demo app.
+        'also_copy = ["examples/"]\n'
         # TOML literal strings: the patterns' backslashes stay as they are.
         "do_not_mutate_patterns = ["
         + ", ".join(f"'{pattern}'" for pattern in not_mutated or [])
