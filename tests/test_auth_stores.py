@@ -116,3 +116,103 @@ def test_database_store_other_process_sees_revocation(
     assert other.is_revoked("t-1")
     strict = DatabaseStore(engine, refresh=0)
     assert strict.is_revoked("t-1") and not strict.is_revoked("t-2")
+
+
+def test_database_store_tables_are_the_apps_for_migrations(
+    db_app: tuple[Flask, Toolkit],
+) -> None:
+    """``db.create_all()`` and autogenerate see the store's tables: a migration of
+    the app never drops them."""
+    tables = {"toolkit_api_key", "toolkit_revoked_credential"}
+    app, toolkit = db_app  # identity loader registered after init_app
+    with app.app_context():
+        toolkit.auth.get_store()
+    assert tables <= set(toolkit.db.metadata.tables)
+
+    early = Toolkit()  # identity loader registered before init_app
+    early.auth.identity_loader(lambda user_id: None)
+    other = Flask("early", instance_path=app.instance_path)
+    other.config.update(SQLALCHEMY_DATABASE_URI="sqlite://")
+    early.init_app(other)
+    try:
+        assert tables <= set(early.db.metadata.tables)
+    finally:
+        early.db.get_engine(other).dispose()
+
+
+def test_database_store_api_key_record(db_app: tuple[Flask, Toolkit]) -> None:
+    app, toolkit = db_app
+    with app.app_context():
+        key, key_id = toolkit.auth.create_api_key("u-9", version=None, name="bot")
+        record = toolkit.auth.get_store().get_api_key(key_id)
+    assert record is not None
+    assert (record.key_id, record.user_id, record.version, record.name) == (
+        key_id,
+        "u-9",
+        None,
+        "bot",
+    )
+
+
+def test_database_store_api_key_revokes_itself(
+    db_app: tuple[Flask, Toolkit],
+) -> None:
+    app, toolkit = db_app
+    from flask_toolkit import current_identity
+
+    @app.post("/me/revoke")
+    @login_required
+    def revoke() -> dict[str, t.Any]:
+        toolkit.auth.revoke_current()
+        return {"revoked": current_identity.credential_id}
+
+    with app.app_context():
+        key, key_id = toolkit.auth.create_api_key(Identity("u-1", version=1))
+    client = app.test_client()
+    response = client.post("/me/revoke", headers={"X-API-Key": key})
+    assert response.json == {"revoked": key_id}
+    assert client.get("/me", headers={"X-API-Key": key}).status_code == 401
+
+
+def test_memory_store_keeps_every_revocation(app: Flask, toolkit: Toolkit) -> None:
+    """Revocations without an expiry and with one, one after the other: each token
+    stays refused (the store forgets an entry only after its credential expired)."""
+    app.config["AUTH_CREDENTIAL_STORE"] = "memory"
+    versions = {"u-1": 1}
+
+    @toolkit.auth.identity_loader
+    def load(user_id: t.Any) -> Identity | None:
+        version = versions.get(user_id)
+        return None if version is None else Identity(user_id, version=version)
+
+    @app.get("/me")
+    @login_required
+    def me() -> dict[str, t.Any]:
+        return {"ok": True}
+
+    with app.app_context():
+        tokens = [toolkit.auth.issue_token("u-1") for _ in range(3)]
+        first = toolkit.auth.decode_token(tokens[0])
+        toolkit.auth.revoke(first.jti)  # no expiry given: the longest lifetime
+        toolkit.auth.revoke_token(tokens[1])
+        assert isinstance(toolkit.auth.get_store(), MemoryStore)
+    client = app.test_client()
+    statuses = [
+        client.get("/me", headers={"Authorization": f"Bearer {token}"}).status_code
+        for token in tokens
+    ]
+    assert statuses == [401, 401, 200]
+
+
+def test_decode_token_checks_expiry_by_default(app: Flask, toolkit: Toolkit) -> None:
+    import time_machine
+
+    from flask_toolkit.auth.tokens import CredentialError
+
+    with app.app_context():
+        token = toolkit.auth.issue_token("u-1", version=None)
+        with time_machine.travel(time.time() + 2 * 3600, tick=False):
+            with pytest.raises(CredentialError):
+                toolkit.auth.decode_token(token)
+            claims = toolkit.auth.decode_token(token, check_expiry=False)
+    assert claims.sub == "u-1"

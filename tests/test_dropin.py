@@ -27,6 +27,7 @@ from flask_toolkit import Toolkit
 from flask_toolkit import validate_data
 
 from ._servers import BACKENDS
+from ._servers import require_driver
 
 
 def wait_for(predicate: t.Callable[[], t.Any], timeout: float = 20) -> t.Any:
@@ -189,7 +190,7 @@ def _closed_port() -> int:
 def test_boots_with_the_database_down_and_answers_503(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pytest.importorskip("psycopg")
+    require_driver("psycopg", "postgresql")
     url = f"postgresql+psycopg://toolkit:toolkit@127.0.0.1:{_closed_port()}/x"
     toolkit = Toolkit()
     app = Flask("db_down", instance_path=str(tmp_path))

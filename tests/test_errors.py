@@ -246,10 +246,27 @@ def test_error_response_headers(app: Flask, client: FlaskClient) -> None:
             429, "Slow down.", {"Retry-After": "3", "Content-Length": "1"}
         )
 
+    @app.get("/api/upstream")
+    def upstream() -> t.Any:
+        # Headers copied from another response must not describe this body.
+        raise APIError(
+            502,
+            "The upstream service failed.",
+            headers={"content-length": "9999", "Content-Type": "text/plain"},
+        )
+
     response = client.get("/api/slow-down")
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "3"
     assert response.json == {"code": -1, "msg": "Slow down."}
+    # A client reads exactly the body's length, not the header it was given.
+    assert response.headers["Content-Length"] == str(len(response.get_data()))
+
+    response = client.get("/api/upstream")
+    assert response.status_code == 502
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Length"] == str(len(response.get_data()))
+    assert response.json == {"code": -1, "msg": "The upstream service failed."}
 
 
 def test_405_on_nested_api_blueprints(app: Flask, client: FlaskClient) -> None:

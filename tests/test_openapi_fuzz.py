@@ -104,8 +104,13 @@ def fuzz(demo: Flask, url: str, examples: int) -> int:
         @settings(
             max_examples=examples,
             deadline=None,
-            suppress_health_check=list(HealthCheck),
+            # Same examples on every run, so a failure in CI reproduces locally
+            # (and no example database to keep between runs).
+            derandomize=True,
             database=None,
+            # Each case is a real request (and a fresh token), far slower than the
+            # data generation Hypothesis times.
+            suppress_health_check=[HealthCheck.too_slow],
         )
         def run(case: t.Any, task: int | None) -> None:
             nonlocal calls
