@@ -190,12 +190,12 @@ def test_a_memory_store_shows_this_process_only(tmp_path: Path) -> None:
             h.toolkit.scheduler.start()
         (row,) = wait_for(lambda: rows(cluster_page(app)))
         assert row["pid"] == str(os.getpid()) and "this process" in row["host"]
-        assert (
-            "toolkit_scheduler_processes"
-            not in sa.inspect(
-                sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-            ).get_table_names()
-        )
+        engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        try:
+            tables = sa.inspect(engine).get_table_names()
+        finally:
+            engine.dispose()
+        assert "toolkit_scheduler_processes" not in tables
     finally:
         h.close(app)
 

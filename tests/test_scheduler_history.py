@@ -124,9 +124,11 @@ def test_a_broken_history_never_breaks_the_job(
         conn.execute(sa.text("CREATE TABLE toolkit_job_runs (unrelated INTEGER)"))
     manager.add_job("still-runs", jobs.record_tick, "date")
     wait_for(lambda: ticks(hist_app))  # the job ran...
-    # ...and its history write, which comes after it, failed, was logged and kept.
+    # ...its claim and its final status could not be written: both are logged, and
+    # the final status is kept to be written later.
     wait_for(lambda: manager.history.has_pending)
-    assert "Could not write the job run history" in caplog.text
+    assert "Could not claim the run of job 'still-runs'" in caplog.text
+    assert "Could not write a run's final status to the history" in caplog.text
 
 
 def test_history_can_be_disabled(tmp_path: Path, sqlite_url: str) -> None:
