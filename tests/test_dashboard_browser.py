@@ -109,10 +109,26 @@ def check_the_dashboard(
     )
 
     def flash() -> str:
-        return t.cast(str, browser.find_element(By.CSS_SELECTOR, ".flash").text)
+        # Read in one script call: an element found first and read afterwards may
+        # belong to a page that has since been replaced.
+        return t.cast(
+            str,
+            browser.execute_script(
+                "const e = document.querySelector('.flash');"
+                "return e ? e.textContent : '';"
+            ),
+        )
 
     def click(action: str) -> None:
+        """Press an action's button and wait until its answer page has replaced
+        this one (the old page is marked; the new one is not)."""
+        browser.execute_script("window.beforeAction = true;")
         browser.find_element(By.CSS_SELECTOR, f"[data-action={action}]").click()
+        wait.until(
+            lambda d: d.execute_script(
+                "return document.readyState === 'complete' && !window.beforeAction;"
+            )
+        )
 
     # The viewer is in Paris: next runs are shown in Paris time, then in UTC.
     browser.execute_cdp_cmd(  # type: ignore[attr-defined]
