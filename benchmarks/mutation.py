@@ -46,6 +46,9 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_auth_stores.py",
             "tests/test_auth_answers.py",
             "tests/test_auth_hostile.py",
+            "tests/test_auth_hook.py",
+            "tests/test_auth_config.py",
+            "tests/test_openapi_app.py",
         ],
     ),
     "forms": (
@@ -53,6 +56,10 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         [
             "tests/test_forms.py",
             "tests/test_validation.py",
+            "tests/test_validation_property.py",
+            "tests/test_fastpath.py",
+            "tests/test_hostile.py",
+            "tests/test_rest_semantics.py",
             "tests/test_jsonschema.py",
             "tests/test_templates.py",
         ],
