@@ -59,6 +59,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_validation_property.py",
             "tests/test_fastpath.py",
             "tests/test_hostile.py",
+            "tests/test_numbers.py",
             "tests/test_rest_semantics.py",
             "tests/test_jsonschema.py",
             "tests/test_templates.py",

@@ -154,9 +154,9 @@ def parse_float(literal: str) -> float | OutOfRange:
             return OutOfRange(literal)
         return number
     value = parse_decimal(literal)
-    if isinstance(value, OutOfRange) or value.adjusted() > _FLOAT_EMAX:
+    if isinstance(value, OutOfRange) or (value and value.adjusted() > _FLOAT_EMAX):
         return OutOfRange(literal)
-    return float(value)
+    return float(value)  # a zero with a huge exponent is zero, as with Decimals
 
 
 _decoders: dict[tuple[t.Any, t.Any], t.Any] = {}
