@@ -48,6 +48,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_auth_hostile.py",
             "tests/test_auth_hook.py",
             "tests/test_auth_config.py",
+            "tests/test_auth_targets.py",
             "tests/test_openapi_app.py",
         ],
     ),
