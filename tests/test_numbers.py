@@ -27,6 +27,7 @@ EDGES: dict[str, tuple[t.Any, t.Any]] = {
     "1.7976931348623157e308": (D("1.7976931348623157E+308"), 1.7976931348623157e308),
     # Above the largest float, below 1e309: the float infinity (fields refuse it).
     "1.8e308": (D("1.8E+308"), float("inf")),
+    "2e308": (D("2E+308"), float("inf")),
     "1e309": (D("1E+309"), OUT),
     "9e999": (D("9E+999"), OUT),
     "-9e999": (D("-9E+999"), OUT),
@@ -131,6 +132,38 @@ def test_a_large_body_is_refused_whole_only_when_a_number_is_out_of_range() -> N
     smaller = "[" + ", ".join(values[1:] + ["1e1001"]) + "]"
     decoded = numbers.loads(smaller, decimals=True, parse_constant=None)
     assert isinstance(decoded[-1], OutOfRange) and decoded[0] == 1
+
+
+def test_values_are_counted_by_commas_and_colons() -> None:
+    """An object of 10,001 keys has 20,001 values by the bound (10,000 commas and
+    10,001 colons): refused whole with a number out of range in it."""
+    keys = [f'"k{i}": 1' for i in range(numbers.MAX_EXACT_VALUES // 2)]
+    with pytest.raises(numbers.NumbersOutOfRange):
+        numbers.loads(
+            "{" + ", ".join([*keys, '"x": 1e1001']) + "}",
+            decimals=True,
+            parse_constant=None,
+        )
+
+
+@pytest.mark.parametrize("decimals", [True, False])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[2.5, NaN]", [None, "constant NaN"]),  # the plain path
+        ("[1e1001, -Infinity]", [OUT, "constant -Infinity"]),  # the exact path
+        ("[1e500, Infinity]", [None, "constant Infinity"]),  # the checking pass
+    ],
+)
+def test_the_constant_hook_gives_the_value_on_every_path(
+    decimals: bool, body: str, expected: list[t.Any]
+) -> None:
+    decoded = numbers.loads(
+        body, decimals=decimals, parse_constant=lambda name: f"constant {name}"
+    )
+    assert decoded[1] == expected[1]
+    if expected[0] is not None:
+        assert shown(decoded[0]) == shown(expected[0])
 
 
 @pytest.mark.parametrize("decimals", [True, False])
