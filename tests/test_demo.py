@@ -1,9 +1,32 @@
 from __future__ import annotations
 
+import typing as t
 from pathlib import Path
 
-from examples.taskboard import create_app
+import pytest
+from examples.taskboard import create_app as create_demo
+from examples.taskboard.models import toolkit
+from flask import Flask
 from flask.testing import FlaskClient
+
+
+@pytest.fixture
+def create_app() -> t.Iterator[t.Callable[..., Flask]]:
+    """The demo's ``create_app``; each app's scheduler (started as in production when
+    the app is not testing) is shut down and its engine closed after the test, so no
+    thread of it outlives the test."""
+    apps: list[Flask] = []
+
+    def create(*args: t.Any, **kwargs: t.Any) -> Flask:
+        app = create_demo(*args, **kwargs)
+        apps.append(app)
+        return app
+
+    yield create
+    for app in apps:
+        with app.app_context():
+            toolkit.scheduler.shutdown(wait=True)
+        toolkit.db.get_engine(app).dispose()
 
 
 def login(client: FlaskClient, email: str = "admin@example.com") -> FlaskClient:
@@ -14,7 +37,9 @@ def login(client: FlaskClient, email: str = "admin@example.com") -> FlaskClient:
     return client
 
 
-def test_demo_starts_with_zero_configuration(tmp_path: Path) -> None:
+def test_demo_starts_with_zero_configuration(
+    tmp_path: Path, create_app: t.Callable[..., Flask]
+) -> None:
     app = create_app({"TESTING": True}, instance_path=str(tmp_path))
     client = app.test_client()
     assert client.get("/").status_code == 200
@@ -23,7 +48,9 @@ def test_demo_starts_with_zero_configuration(tmp_path: Path) -> None:
     assert missing.json["code"] == -1
 
 
-def test_demo_creates_and_lists_tasks(tmp_path: Path) -> None:
+def test_demo_creates_and_lists_tasks(
+    tmp_path: Path, create_app: t.Callable[..., Flask]
+) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
     client = login(app.test_client())
     created = client.post("/api/tasks", json={"title": "Water the plants"})
@@ -36,7 +63,9 @@ def test_demo_creates_and_lists_tasks(tmp_path: Path) -> None:
     assert bad.json == {"code": -1, "msg": {"title": ["This field is required."]}}
 
 
-def test_demo_write_endpoints_validate(tmp_path: Path) -> None:
+def test_demo_write_endpoints_validate(
+    tmp_path: Path, create_app: t.Callable[..., Flask]
+) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
     client = login(app.test_client())
     task = client.post("/api/tasks", json={"title": "  Sow seeds ", "done": True}).json
@@ -61,7 +90,9 @@ def test_demo_write_endpoints_validate(tmp_path: Path) -> None:
     assert missing.json["code"] == -1 and missing.json["msg"]
 
 
-def test_demo_projects_list_their_tasks(tmp_path: Path) -> None:
+def test_demo_projects_list_their_tasks(
+    tmp_path: Path, create_app: t.Callable[..., Flask]
+) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db"})
     client = login(app.test_client())
     project = client.post("/api/projects", json={"name": "Garden"}).json
