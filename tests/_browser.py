@@ -51,7 +51,6 @@ def browser_missing(detail: str) -> t.NoReturn:
 def demo_app(tmp_path: Path) -> t.Iterator[Flask]:
     """The demo app on SQLite in ``tmp_path``; its scheduler is shut down after."""
     from examples.taskboard import create_app
-    from examples.taskboard.models import toolkit
 
     app = create_app(
         {
@@ -61,6 +60,14 @@ def demo_app(tmp_path: Path) -> t.Iterator[Flask]:
         instance_path=str(tmp_path),
     )
     yield app
+    close_demo(app)
+
+
+def close_demo(app: Flask) -> None:
+    """Shut a demo app's scheduler down (a demo that is not testing starts it, as in
+    production) and close its engine, so nothing of it outlives the test."""
+    from examples.taskboard.models import toolkit
+
     with app.app_context():
         toolkit.scheduler.shutdown(wait=True)
     toolkit.db.get_engine(app).dispose()

@@ -5,16 +5,15 @@ from pathlib import Path
 
 import pytest
 from examples.taskboard import create_app as create_demo
-from examples.taskboard.models import toolkit
 from flask import Flask
 from flask.testing import FlaskClient
+
+from tests._browser import close_demo
 
 
 @pytest.fixture
 def create_app() -> t.Iterator[t.Callable[..., Flask]]:
-    """The demo's ``create_app``; each app's scheduler (started as in production when
-    the app is not testing) is shut down and its engine closed after the test, so no
-    thread of it outlives the test."""
+    """The demo's ``create_app``; each app it made is closed after the test."""
     apps: list[Flask] = []
 
     def create(*args: t.Any, **kwargs: t.Any) -> Flask:
@@ -24,9 +23,7 @@ def create_app() -> t.Iterator[t.Callable[..., Flask]]:
 
     yield create
     for app in apps:
-        with app.app_context():
-            toolkit.scheduler.shutdown(wait=True)
-        toolkit.db.get_engine(app).dispose()
+        close_demo(app)
 
 
 def login(client: FlaskClient, email: str = "admin@example.com") -> FlaskClient:
