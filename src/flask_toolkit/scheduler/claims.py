@@ -6,6 +6,10 @@ for a busy job or a free worker thread): the new leader takes the claim over and
 it. Taking over is a conditional update of the row (``claimed``, by that dead process),
 so of two new leaders in a row only one gets it, and the unique index of the history
 still guards the scheduled time against any other run.
+
+A process that still lives keeps its rows; while some do, the leader looks again at
+each confirmation of its lease, so that a process that dies later (or that its parent
+reaps late) is settled without a change of leader.
 """
 
 from __future__ import annotations
@@ -51,16 +55,28 @@ class TakenOver:
     run_time: dt.datetime | None
 
 
+@dataclasses.dataclass
+class Settled:
+    """What :func:`take_over_dead` did."""
+
+    #: The claims taken over, oldest first.
+    taken: list[TakenOver] = dataclasses.field(default_factory=list)
+    #: Whether rows of other processes of this host, still alive, remain unsettled
+    #: (or the history could not be read): look again later.
+    look_again: bool = False
+
+
 def take_over_dead(
     history: History, is_alive: t.Callable[[int], bool] = pid_alive
-) -> list[TakenOver]:
-    """Settle the rows of dead processes on this host; return the claims taken over,
-    oldest first. Database errors are logged (nothing is taken over then).
+) -> Settled:
+    """Settle the rows of dead processes on this host; return the claims taken over.
+    Database errors are logged (nothing is taken over then).
     """
     if not history.enabled:
-        return []
+        return Settled()
     table = history.table
     taken: list[TakenOver] = []
+    me = os.getpid()
     try:
         history.create()
         history.flush_pending()
@@ -73,7 +89,8 @@ def take_over_dead(
                     table.c.host == history.host,
                 )
             ).all()
-            dead = [row for row in rows if not is_alive(row.pid)]
+            others = [row for row in rows if row.pid != me]
+            dead = [row for row in others if not is_alive(row.pid)]
             started = [row.id for row in dead if row.status == RUNNING]
             if started:
                 conn.execute(
@@ -100,13 +117,14 @@ def take_over_dead(
                     taken.append(TakenOver(row.id, row.job_id, when))
     except Exception:
         logger.exception("Could not update the job run history.")
-        return []
+        return Settled(look_again=True)
     if taken:
         logger.info(
             "Took over %d claimed run(s) of dead processes; they run now.", len(taken)
         )
     epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    return sorted(taken, key=lambda claim: (claim.run_time or epoch, claim.row_id))
+    taken.sort(key=lambda claim: (claim.run_time or epoch, claim.row_id))
+    return Settled(taken, look_again=len(dead) < len(others))
 
 
 def submit_taken_over(runner: JobRunner, scheduler: AppScheduler) -> None:

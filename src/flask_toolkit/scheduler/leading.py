@@ -49,13 +49,24 @@ def in_reloader_parent() -> bool:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs.
+
+    A zombie (a process that ended and that its parent has not reaped yet: gunicorn's
+    master reaps a killed worker in its main loop, seconds later at times) is dead.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:
-        return True
-    return True
+        pass  # it exists, under another user
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # "pid (command) state ...": the command may hold spaces and parentheses.
+            state = stat.read().rpartition(b")")[2].split()[:1]
+    except OSError:
+        return True  # no /proc (macOS): a zombie counts as alive
+    return state not in ([b"Z"], [b"X"])
 
 
 def announce_changes(scheduler: t.Any, lease: Lease | None) -> bool:

@@ -48,6 +48,10 @@ logger = logging.getLogger("flask_toolkit.scheduler")
 _STATES: weakref.WeakSet[AppScheduling] = weakref.WeakSet()
 #: How often the leader deletes history rows past their retention, in seconds.
 PRUNE_INTERVAL = 600.0
+#: How often (seconds) a leader looks for history rows left by processes of its host
+#: that died while it led (a standby killed during a "run now"); rows of processes
+#: that still live are looked at again at each confirmation of the lease.
+SETTLE_INTERVAL = 300.0
 
 
 class AppScheduling:
@@ -80,6 +84,9 @@ class AppScheduling:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        #: Rows of other live processes of this host remain: settle again next tick.
+        self._look_again = False
+        self._last_settle = 0.0
         self._fork_from_main = False
         #: The leader sleeps until a change is announced, instead of polling.
         self.event_driven = False
@@ -207,6 +214,8 @@ class AppScheduling:
                 lease = self.lease
                 if lease is not None and self.is_leader and self.event_driven:
                     every = lease.confirm_every(interval)
+                    if self._look_again:
+                        every = interval  # settle the other processes' rows soon
                     self.next_confirm = time.monotonic() + every
         except Exception as error:
             # Back off: 1, 2, 4 ... up to 30 intervals. A misconfiguration is logged
@@ -239,7 +248,12 @@ class AppScheduling:
                 logger.info(
                     "This process (%s) now runs the scheduled jobs.", this_process()
                 )
-                self.runner.take_over(take_over_dead(self.history))
+                self._settle_dead()
+            elif held and (
+                self._look_again
+                or time.monotonic() - self._last_settle > SETTLE_INTERVAL
+            ):
+                self._settle_dead()
             elif self.is_leader and not held:
                 logger.warning(
                     "This process lost the scheduler leader lease; standing by."
@@ -258,6 +272,18 @@ class AppScheduling:
                     self.history.flush_pending()
             elif scheduler.state == STATE_RUNNING:
                 scheduler.pause()
+
+    def _settle_dead(self) -> None:
+        """Settle the history rows of dead processes of this host (leader only)."""
+        settled = take_over_dead(self.history)
+        self._look_again = settled.look_again
+        self._last_settle = time.monotonic()
+        if settled.taken:
+            self.runner.take_over(settled.taken)
+            scheduler = self.scheduler
+            if self.is_leader and scheduler is not None:
+                if scheduler.state == STATE_RUNNING:
+                    scheduler.wakeup()  # it may sleep until its next job
 
     def _stand_by(self, scheduler: AppScheduler, lease: Lease) -> None:
         if scheduler.state == STATE_RUNNING:
