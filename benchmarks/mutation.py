@@ -49,6 +49,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_auth_hook.py",
             "tests/test_auth_config.py",
             "tests/test_auth_targets.py",
+            "tests/test_auth_cookies.py",
             "tests/test_openapi_app.py",
         ],
     ),

@@ -280,10 +280,17 @@ def test_require_permission_needs_a_permission() -> None:
         @require_permission  # type: ignore[arg-type]
         def view() -> None: ...
 
-    with pytest.raises(ValueError, match="Invalid permission"):
+    # The message says what to write instead, word for word.
+    fix = (
+        ": write 'resource:action' with no spaces and no empty parts,"
+        " such as 'tasks:read' or 'tasks:*'."
+    )
+    with pytest.raises(ValueError) as error:
         require_permission("tasks: read")
-    with pytest.raises(ValueError, match="Invalid permission"):
+    assert str(error.value) == "Invalid permission 'tasks: read'" + fix
+    with pytest.raises(ValueError) as error:
         require_permission("tasks::read")
+    assert str(error.value) == "Invalid permission 'tasks::read'" + fix
     with pytest.raises(TypeError, match="must be a string"):
         require_permission(3)  # type: ignore[arg-type]
 
@@ -297,6 +304,10 @@ def test_require_permission_needs_a_permission() -> None:
         ({"tasks:*"}, "tasks:a:b", True),
         ({"tasks:a:*"}, "tasks:a:b", True),
         ({"tasks:a:*"}, "tasks:b", False),
+        # every prefix is tried, in order, not only the first and the last
+        ({"a:b:*"}, "a:b:c:d", True),
+        ({"a:b:c:*"}, "a:b:c:d", True),
+        ({"a:c:*"}, "a:b:c:d", False),
         ({"*"}, "admin:users", True),
         ({"admin:read"}, "admin:*", False),
         ({"admin:*"}, "admin:*", True),
@@ -309,8 +320,46 @@ def test_is_granted(granted: set[str], required: str, expected: bool) -> None:
 
 
 def test_identity_permissions_must_be_a_collection() -> None:
-    with pytest.raises(TypeError, match="not one string"):
+    with pytest.raises(TypeError) as error:
         Identity(1, "tasks:read")
+    assert str(error.value) == (
+        "Identity permissions must be a collection of strings, not one string;"
+        " write ['tasks:read'] instead of 'tasks:read'."
+    )
+
+
+def test_identity_keeps_what_it_is_given() -> None:
+    user = object()
+    identity = Identity(
+        7,
+        ["tasks:read"],
+        user=user,
+        version=3,
+        method="token",
+        credential_id="abc",
+        expires_at=1.5,
+    )
+    assert (identity.id, identity.permissions, identity.user, identity.version) == (
+        7,
+        frozenset({"tasks:read"}),
+        user,
+        3,
+    )
+    assert (identity.method, identity.credential_id, identity.expires_at) == (
+        "token",
+        "abc",
+        1.5,
+    )
+    # The copy a credential makes keeps the loader's answer and records the rest.
+    copy = identity.with_credential("session", "sid", 9.0)
+    assert (copy.id, copy.permissions, copy.user, copy.version) == (
+        7,
+        frozenset({"tasks:read"}),
+        user,
+        3,
+    )
+    assert (copy.method, copy.credential_id, copy.expires_at) == ("session", "sid", 9.0)
+    assert identity.method == "token"  # the original is unchanged
 
 
 def test_is_configured(app: Flask, toolkit: Toolkit) -> None:
