@@ -15,6 +15,8 @@ from flask_toolkit.auth import ANONYMOUS
 from flask_toolkit.auth import CredentialError
 from flask_toolkit.auth import Identity
 from flask_toolkit.auth import is_granted
+from flask_toolkit.auth.permissions import has_permissions
+from flask_toolkit.auth.permissions import missing_permissions
 from tests import _auth_app
 
 from ._auth_app import FakeUser
@@ -317,6 +319,15 @@ def test_require_permission_needs_a_permission() -> None:
 )
 def test_is_granted(granted: set[str], required: str, expected: bool) -> None:
     assert is_granted(frozenset(granted), required) is expected
+
+
+def test_several_permissions_are_all_needed_unless_any_of() -> None:
+    granted = frozenset({"tasks:read"})
+    assert not has_permissions(granted, ["tasks:read", "tasks:write"])
+    assert has_permissions(granted, ["tasks:read", "tasks:write"], any_of=True)
+    assert missing_permissions(granted, ["tasks:read", "tasks:write"]) == [
+        "tasks:write"
+    ]
 
 
 def test_identity_permissions_must_be_a_collection() -> None:
