@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import typing as t
 
+from wtforms.fields import FieldList
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import NumberRange
@@ -70,7 +71,13 @@ class JSONDataRequired(DataRequired):  # type: ignore[misc]
 
 
 class JSONOptional(Optional):  # type: ignore[misc]
-    """``Optional`` for JSON: skip the chain for a missing or null value."""
+    """``Optional`` for JSON: skip the chain for a missing or null value.
+
+    A blank query value counts as not sent, as in WTForms, except for a
+    :class:`~wtforms.fields.FieldList`: its query values are its items, and a blank
+    item is an item error (``?ids=&ids=1`` would otherwise clear the errors of every
+    item after it).
+    """
 
     def __call__(self, form: t.Any, field: t.Any) -> None:
         if _present(field):
@@ -80,6 +87,7 @@ class JSONOptional(Optional):  # type: ignore[misc]
                 and raw
                 and isinstance(raw[0], str)
                 and not self.string_check(raw[0])
+                and not isinstance(field, FieldList)
             ):
                 return
         field.errors[:] = []
