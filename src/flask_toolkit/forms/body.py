@@ -132,7 +132,15 @@ def read_body(req: Request, decimals: bool = True) -> dict[str, t.Any]:
     if flask_limit is not None and (limit is None or flask_limit < limit):
         limit = flask_limit
     header = environ.get("CONTENT_LENGTH")
-    length = int(header) if header and header.isdigit() else req.content_length
+    if (
+        header
+        and header.isdigit()
+        and header.isascii()  # "²" is a digit that int() refuses
+        and "HTTP_TRANSFER_ENCODING" not in environ  # chunked: the length is unknown
+    ):
+        length: int | None = int(header)
+    else:
+        length = req.content_length
     if limit is not None and length is not None and length > limit:
         _too_large(limit)
     if length == 0:
