@@ -65,6 +65,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_rest_semantics.py",
             "tests/test_jsonschema.py",
             "tests/test_templates.py",
+            "tests/test_body_reading.py",
+            "tests/test_loading_values.py",
         ],
     ),
     "schemas": (
