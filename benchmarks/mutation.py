@@ -113,8 +113,14 @@ def mutmut_config(
     tests: list[str],
     max_children: int,
     not_mutated: list[str] | None = None,
+    fresh: bool = False,
 ) -> str:
-    """The ``[tool.mutmut]`` table for one group."""
+    """The ``[tool.mutmut]`` table for one group.
+
+    :param fresh: fork each mutant's worker from a server process that imported
+        nothing of the code, instead of from the process that ran the tests: caches
+        the code fills once (per form class, per app) are then filled by the mutant.
+    """
 
     def toml_list(items: list[str]) -> str:
         return "[" + ", ".join(f'"{item}"' for item in items) + "]"
@@ -134,6 +140,12 @@ def mutmut_config(
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
         f"pytest_add_cli_args = {toml_list(pytest_args)}\n"
         "use_git_change_detection = false\n"
+        + (
+            'process_isolation = "forkserver"\nforkserver_warmup = "none"\n'
+            if fresh
+            else ""
+        )
+        +
         # Some auth tests log in to the demo app.
         'also_copy = ["examples/"]\n'
         # TOML literal strings: the patterns' backslashes stay as they are.
@@ -144,11 +156,16 @@ def mutmut_config(
 
 
 def run_group(
-    name: str, workdir: Path, max_children: int, only: list[str] | None = None
+    name: str,
+    workdir: Path,
+    max_children: int,
+    only: list[str] | None = None,
+    fresh: bool = False,
 ) -> dict[str, collections.Counter[str]]:
     """Mutate one group in ``workdir / name``; return the statuses per module.
 
     :param only: globs that narrow the modules mutated (default: the whole group).
+    :param fresh: see :func:`mutmut_config`.
     """
     globs, tests = GROUPS[name]
     if only:
@@ -169,7 +186,7 @@ def run_group(
             shutil.copy2(source, scratch / item)
     with (scratch / "pyproject.toml").open("a", encoding="utf-8") as f:
         patterns = [pattern for pattern, _ in NOT_MUTATED.get(name, [])]
-        f.write(mutmut_config(globs, tests, max_children, patterns))
+        f.write(mutmut_config(globs, tests, max_children, patterns, fresh))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     mutmut = [sys.executable, "-m", "mutmut"]
     subprocess.run(
@@ -219,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         help="mutate only the files matching this glob (repeatable), e.g."
         " 'src/flask_toolkit/auth/tokens.py'",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run each mutant in a worker that imported the code with the mutant on"
+        " (slower; needed where the code keeps what it works out once)",
+    )
     args = parser.parse_args(argv)
     groups = args.groups or list(GROUPS)
     unknown = set(groups) - set(GROUPS)
@@ -229,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'module':50} {'killed':>7} {'of':>5} {'score':>7}   (scratch: {workdir})")
     for group in groups:
         for module, counts in sorted(
-            run_group(group, workdir, args.max_children, args.only).items()
+            run_group(group, workdir, args.max_children, args.only, args.fresh).items()
         ):
             killed, counted = score(counts)
             total_killed += killed
