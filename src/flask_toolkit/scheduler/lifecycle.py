@@ -248,16 +248,16 @@ class AppScheduling:
                 logger.info(
                     "This process (%s) now runs the scheduled jobs.", this_process()
                 )
-                self._settle_dead()
-            elif held and (
-                self._look_again
-                or time.monotonic() - self._last_settle > SETTLE_INTERVAL
-            ):
-                self._settle_dead()
             elif self.is_leader and not held:
                 logger.warning(
                     "This process lost the scheduler leader lease; standing by."
                 )
+            if held and (
+                not self.is_leader
+                or self._look_again
+                or time.monotonic() - self._last_settle > SETTLE_INTERVAL
+            ):
+                self._settle_dead()
             self.is_leader = held
             if held and not self.user_paused:
                 if scheduler.state == STATE_PAUSED:
