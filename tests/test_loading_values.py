@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 from wtforms import FieldList
 from wtforms import FormField
@@ -31,6 +32,23 @@ from flask_toolkit import validate_data
 
 def envelope(errors: dict[str, t.Any]) -> dict[str, t.Any]:
     return {"code": -1, "msg": errors}
+
+
+def serve_valid_data(
+    app: Flask,
+    path: str,
+    form_class: type[MetaForm],
+    methods: tuple[str, ...] = ("GET",),
+) -> FlaskClient:
+    """Route ``path`` to a view validated with ``form_class`` that answers
+    ``{"valid": form.valid_data}``; return a client of ``app``."""
+
+    @validate_data(form_class)
+    def view(form: MetaForm) -> dict[str, t.Any]:
+        return {"valid": form.valid_data}
+
+    app.add_url_rule(path, path, view, methods=list(methods))
+    return app.test_client()
 
 
 # -- inline filter_<name> / validate_<name> methods ----------------------------------
@@ -52,12 +70,7 @@ def test_inline_filter_methods_clean_body_and_query_values(app: Flask) -> None:
         def filter_colours(self, value: t.Any) -> t.Any:
             return sorted(set(value)) if value else value
 
-    @app.route("/profile", methods=["GET", "POST"])
-    @validate_data(Profile)
-    def profile(form: Profile) -> dict[str, t.Any]:
-        return {"valid": form.valid_data}
-
-    client = app.test_client()
+    client = serve_valid_data(app, "/profile", Profile, methods=("GET", "POST"))
     answer = client.post("/profile", json={"name": "  Ada "})
     assert answer.status_code == 200
     assert answer.json == {"valid": {"name": "ada"}}
@@ -84,12 +97,7 @@ def test_inline_methods_of_a_nested_form_run(app: Flask) -> None:
     class Person(MetaForm):
         address = FormField(Address)
 
-    @app.post("/people")
-    @validate_data(Person)
-    def create(form: Person) -> dict[str, t.Any]:
-        return {"valid": form.valid_data}
-
-    client = app.test_client()
+    client = serve_valid_data(app, "/people", Person, methods=("POST",))
     answer = client.post("/people", json={"address": {"street": " Main "}})
     assert answer.status_code == 200
     assert answer.json == {"valid": {"address": {"street": "Main"}}}
@@ -140,12 +148,7 @@ def test_field_classes_keep_their_own_validate_and_post_validate(app: Flask) -> 
         pairs = EvenField()
         tens = TensField()
 
-    @app.post("/orders")
-    @validate_data(Order)
-    def order(form: Order) -> dict[str, t.Any]:
-        return {"valid": form.valid_data}
-
-    client = app.test_client()
+    client = serve_valid_data(app, "/orders", Order, methods=("POST",))
     answer = client.post("/orders", json={"pairs": 4, "tens": 20})
     assert answer.status_code == 200
     assert answer.json == {"valid": {"pairs": 4, "tens": 20}}
@@ -165,12 +168,7 @@ def test_query_string_fills_lists_and_single_fields(app: Flask) -> None:
         sizes = SelectMultipleField(choices=["S", "M", "L"])
         page = IntegerField()
 
-    @app.get("/items")
-    @validate_data(Filters)
-    def items(form: Filters) -> dict[str, t.Any]:
-        return {"valid": form.valid_data}
-
-    client = app.test_client()
+    client = serve_valid_data(app, "/items", Filters)
     answer = client.get("/items?ids=1&ids=2&sizes=S&sizes=L&page=2")
     assert answer.status_code == 200
     assert answer.json == {"valid": {"ids": [1, 2], "sizes": ["S", "L"], "page": 2}}
@@ -217,12 +215,7 @@ def test_optional_does_not_clear_the_item_errors_of_a_query_list(app: Flask) -> 
             StringField(validators=[Length(max=3)]), validators=[Optional()]
         )
 
-    @app.get("/filter")
-    @validate_data(Filter)
-    def filter_view(form: Filter) -> dict[str, t.Any]:
-        return {"valid": form.valid_data}
-
-    client = app.test_client()
+    client = serve_valid_data(app, "/filter", Filter)
     required = ["This field is required."]
     too_long = ["Field cannot be longer than 3 characters."]
     for query, errors in [
